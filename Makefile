@@ -1,0 +1,60 @@
+# The README's two commands are `make run` and `make test`; everything else is a step they call.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+LANGS := en es fr ar pt
+
+.PHONY: run test install i18n i18n-compile i18n-check lint typecheck pytest demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) i18n-compile
+
+run: install
+	$(BIN)/sosbot migrate
+	$(BIN)/sosbot run
+
+demo: install
+	$(BIN)/sosbot demo
+
+test: install lint typecheck i18n-check pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest
+
+# Extract, update and compile the catalogues (run after changing user-facing strings).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 --no-location --sort-output \
+		--project=sosbot -o locales/messages.pot bot handlers storage
+	for lang in $(LANGS); do \
+		if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages -l $$lang --no-fuzzy-matching --ignore-obsolete; \
+		else \
+			$(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$lang; \
+		fi; \
+	done
+	$(MAKE) i18n-compile
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+i18n-check: $(STAMP)
+	$(BIN)/python -m bot.core.i18n_check
+
+bench: install
+	@echo "benchmarks: see bench/README.md"
+
+clean:
+	rm -rf $(VENV) sos.db sos.db-wal sos.db-shm

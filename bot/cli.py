@@ -1,0 +1,93 @@
+"""``sosbot``: run the bot, the sandbox console, the demo, migrations and the secretariat's offline tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("sosbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sosbot", description="SOS bot for a network's Solidarity System")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run every configured platform (sandbox mode when none is)")
+    run.add_argument("--as", dest="person", default="amina", help="sandbox person for the console")
+    console = commands.add_parser("console", help="chat with the bot in the terminal as a sandbox person")
+    console.add_argument(
+        "--as", dest="person", required=True, help="sandbox person (amina, lucia, rafael, ...)"
+    )
+    commands.add_parser("demo", help="play a scripted scenario and print the transcript")
+    commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    commands.add_parser("gen-key", help="print a new key for SOS_DATA_KEY")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sosbot`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter drowns the console
+    if args.command == "gen-key":
+        from storage.crypto import generate_key
+
+        print(generate_key())
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"sosbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    return asyncio.run(_run_async(args, settings))
+
+
+async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_app
+    from storage.migrate import upgrade_async
+
+    await upgrade_async(settings.database_url)
+    app = build_app(settings)
+    try:
+        if args.command == "demo":
+            from bot.demo import play
+
+            return await play(app)
+        if args.command == "console" or (args.command == "run" and settings.sandbox):
+            return await _console(app, args.person)
+        from bot.runner import run_platforms
+
+        return await run_platforms(app)
+    finally:
+        await app.close()
+
+
+async def _console(app: object, key: str) -> int:
+    from bot.adapters.console import ConsoleChat, run_console
+    from bot.app import App
+    from bot.sandbox import find, seed
+
+    assert isinstance(app, App)
+    if not app.settings.sandbox:
+        print("sosbot: the console is for sandbox mode (no platform token set)", file=sys.stderr)
+        return 2
+    await seed(app.sessions)
+    person = find(key)
+    log.info("sandbox mode: chatting as %s", person.name if person else key)
+    chat = ConsoleChat(app.dispatcher, key.casefold(), person.name if person else key)
+    return await run_console(chat)

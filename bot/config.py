@@ -1,0 +1,197 @@
+"""Operator configuration: every environment variable of the contract, validated at start.
+
+A bad value raises :class:`ConfigError` whose message is one line naming the variable; the CLI prints that
+line and exits, so an operator never has to read a traceback to fix a deployment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ar", "pt")
+PLATFORMS: tuple[str, ...] = ("telegram", "slack", "console")
+KNOWN_VARIABLES: frozenset[str] = frozenset(
+    {
+        "SOS_DATABASE_URL",
+        "SOS_TELEGRAM_TOKEN",
+        "SOS_TELEGRAM_API_URL",
+        "SOS_TELEGRAM_MODE",
+        "SOS_TELEGRAM_WEBHOOK_SECRET",
+        "SOS_SLACK_BOT_TOKEN",
+        "SOS_SLACK_SIGNING_SECRET",
+        "SOS_SLACK_APP_TOKEN",
+        "SOS_SLACK_API_URL",
+        "SOS_HTTP_HOST",
+        "SOS_HTTP_PORT",
+        "SOS_DATA_KEY",
+        "SOS_SECRETARIAT",
+        "SOS_DEFAULT_LANGUAGE",
+        "SOS_RETENTION_DAYS",
+    }
+)
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
+SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SecretariatIdentity:
+    """One bootstrap secretariat identity from ``SOS_SECRETARIAT`` (e.g. ``slack:T01/U02``)."""
+
+    platform: str
+    workspace: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration of one bot process."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_token: str | None = None
+    telegram_api_url: str | None = None
+    telegram_mode: str = "polling"
+    telegram_webhook_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    data_keys: tuple[str, ...] = ()
+    secretariat: tuple[SecretariatIdentity, ...] = ()
+    default_language: str = "en"
+    retention_days: int = 365
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Telegram is on when a bot token is configured."""
+        return bool(self.telegram_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is on when a bot token is configured (HTTP or Socket Mode)."""
+        return bool(self.slack_bot_token)
+
+    @property
+    def sandbox(self) -> bool:
+        """No platform configured: run the loopback emulators and the console."""
+        return not (self.telegram_enabled or self.slack_enabled)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Read ``KEY=VALUE`` lines of a ``.env`` file; comments and blank lines are skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _parse_secretariat(raw: str) -> tuple[SecretariatIdentity, ...]:
+    identities = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        platform, sep, rest = item.partition(":")
+        if not sep or platform not in PLATFORMS or not rest:
+            raise ConfigError(
+                f"SOS_SECRETARIAT: '{item}' is not platform:id (e.g. telegram:12345, slack:T01/U02, console:ana)"
+            )
+        workspace, slash, user_id = rest.rpartition("/")
+        if platform == "slack" and not slash:
+            raise ConfigError(
+                f"SOS_SECRETARIAT: Slack identity '{item}' needs workspace/user, e.g. slack:T01/U02"
+            )
+        identities.append(SecretariatIdentity(platform, workspace, user_id))
+    return tuple(identities)
+
+
+def _parse_port(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"SOS_HTTP_PORT: '{raw}' is not a TCP port (1-65535)")
+    return int(raw)
+
+
+def _parse_url(name: str, raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: '{raw}' must be an http:// or https:// URL")
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Build :class:`Settings` from the environment (and a ``.env`` file, which the environment overrides).
+
+    Raises:
+        ConfigError: on the first unknown ``SOS_*`` variable or invalid value.
+    """
+    env: dict[str, str] = read_dotenv(dotenv) if dotenv else {}
+    env.update(os.environ if environ is None else environ)
+    for key in env:
+        if key.startswith("SOS_") and key not in KNOWN_VARIABLES:
+            raise ConfigError(f"{key}: unknown variable (known: {', '.join(sorted(KNOWN_VARIABLES))})")
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else None
+
+    database_url = get("SOS_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database_url.startswith(tuple(f"{scheme}://" for scheme in SUPPORTED_DB_SCHEMES)):
+        raise ConfigError(
+            f"SOS_DATABASE_URL: '{database_url.split('://')[0]}' is not supported "
+            f"(use {' or '.join(SUPPORTED_DB_SCHEMES)})"
+        )
+    mode = get("SOS_TELEGRAM_MODE") or "polling"
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f"SOS_TELEGRAM_MODE: '{mode}' must be polling or webhook")
+    token = get("SOS_TELEGRAM_TOKEN")
+    if token and mode == "webhook" and not get("SOS_TELEGRAM_WEBHOOK_SECRET"):
+        raise ConfigError("SOS_TELEGRAM_WEBHOOK_SECRET: required when SOS_TELEGRAM_MODE=webhook")
+    slack_token = get("SOS_SLACK_BOT_TOKEN")
+    if slack_token and not get("SOS_SLACK_APP_TOKEN") and not get("SOS_SLACK_SIGNING_SECRET"):
+        raise ConfigError(
+            "SOS_SLACK_SIGNING_SECRET: required for Slack over HTTP (or set SOS_SLACK_APP_TOKEN)"
+        )
+    language = get("SOS_DEFAULT_LANGUAGE") or "en"
+    if language not in LANGUAGES:
+        raise ConfigError(f"SOS_DEFAULT_LANGUAGE: '{language}' must be one of {', '.join(LANGUAGES)}")
+    retention = get("SOS_RETENTION_DAYS") or "365"
+    if not retention.isdigit() or int(retention) < 1:
+        raise ConfigError(f"SOS_RETENTION_DAYS: '{retention}' must be a positive number of days")
+    keys = tuple(k.strip() for k in (get("SOS_DATA_KEY") or "").split(",") if k.strip())
+    settings = Settings(
+        database_url=database_url,
+        telegram_token=token,
+        telegram_api_url=_parse_url("SOS_TELEGRAM_API_URL", get("SOS_TELEGRAM_API_URL")),
+        telegram_mode=mode,
+        telegram_webhook_secret=get("SOS_TELEGRAM_WEBHOOK_SECRET"),
+        slack_bot_token=slack_token,
+        slack_signing_secret=get("SOS_SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SOS_SLACK_APP_TOKEN"),
+        slack_api_url=_parse_url("SOS_SLACK_API_URL", get("SOS_SLACK_API_URL")),
+        http_host=get("SOS_HTTP_HOST") or "127.0.0.1",
+        http_port=_parse_port(get("SOS_HTTP_PORT") or "8080"),
+        data_keys=keys,
+        secretariat=_parse_secretariat(get("SOS_SECRETARIAT") or ""),
+        default_language=language,
+        retention_days=int(retention),
+    )
+    if keys:
+        from storage.crypto import validate_keys  # local: keeps config importable without cryptography loaded
+
+        validate_keys(keys)
+    elif not settings.sandbox:
+        raise ConfigError("SOS_DATA_KEY: required outside sandbox mode (generate one with `sosbot gen-key`)")
+    return settings

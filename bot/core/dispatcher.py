@@ -1,0 +1,229 @@
+"""Turn one neutral event into answers: dedup, one DB transaction, person and locale, routing, guards.
+
+This is the middleware of DESIGN.md: a session per event, commit after the handler, rollback and a
+localised apology on error. No message content is ever logged, only the event's kind and the failing
+code location.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.core.commands import build_aliases, normalise_word
+from bot.core.context import FLOW_ACTION_PREFIX, Context
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    Event,
+    FormEvent,
+    Notice,
+    Outcome,
+    OutgoingMessage,
+    TextEvent,
+)
+from bot.core.i18n import Translator, current, resolve_locale
+from bot.core.router import Route, Router
+from storage.models import Person, Role
+from storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 4000  # a sane bound below both platforms' message sizes; longer input is refused
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The route chosen for an event and the answer it carries (text typed or button value)."""
+
+    route: Route
+    answer: str = ""
+
+
+class Dispatcher:
+    """Handles events for every adapter through one router and one store."""
+
+    def __init__(
+        self, router: Router, sessions: async_sessionmaker[AsyncSession], settings: Settings
+    ) -> None:
+        self.router = router
+        self.sessions = sessions
+        self.settings = settings
+        self.aliases = build_aliases(router.commands)
+        self._secretariat = {(s.platform, s.workspace, s.user_id) for s in settings.secretariat}
+
+    async def handle(self, event: Event) -> Outcome:
+        """Process ``event`` once and return what to send; never raises for a handler's failure."""
+        translator = Translator(self.settings.default_language)
+        try:
+            async with self.sessions() as session, session.begin():
+                store = Store(session)
+                if not await store.events.claim(event.chat.platform, event.event_id):
+                    return Outcome(duplicate=True)
+                person = await self._person(store, event)
+                translator = Translator(
+                    resolve_locale(
+                        person.language, event.actor.language_hint, self.settings.default_language
+                    ),
+                    person.timezone,
+                )
+                current.set(translator)
+                conversation = await store.conversations.active(
+                    person.id, event.chat.platform, event.chat.chat_id
+                )
+                ctx = Context(event, person, store, translator, self.settings, conversation)
+                ctx.router = self.router
+                await self._dispatch(ctx)
+                return Outcome(ctx.outgoing)
+        except Exception as error:
+            self._log_failure(event, error)
+            return Outcome([self._apology(event, translator)])
+
+    async def _person(self, store: Store, event: Event) -> Person:
+        actor = event.actor
+        person, created = await store.persons.get_or_create(
+            actor.platform,
+            actor.workspace,
+            actor.user_id,
+            display_name=actor.display_name,
+            language_hint=actor.language_hint,
+            private_chat_id=event.chat.chat_id if event.chat.is_private else None,
+        )
+        if (
+            actor.platform,
+            actor.workspace,
+            actor.user_id,
+        ) in self._secretariat and person.role != Role.SECRETARIAT:
+            previous = person.role
+            person.role = Role.SECRETARIAT
+            await store.audit.record(person.id, "role.bootstrap", f"person:{person.id}", old=previous.value)
+        elif created:
+            await store.audit.record(
+                person.id, "person.created", f"person:{person.id}", platform=actor.platform
+            )
+        return person
+
+    async def _dispatch(self, ctx: Context) -> None:
+        event = ctx.event
+        if self._too_long(event):
+            ctx.reply(
+                ctx._(
+                    "Your message is too long ({length} characters; the limit is {limit}). "
+                    "Nothing was saved: please send it in shorter parts.",
+                    length=self._length(event),
+                    limit=MAX_TEXT_LENGTH,
+                )
+            )
+            return
+        resolved = await self._resolve(ctx)
+        if resolved is None:
+            return
+        route = resolved.route
+        if ctx.person.role not in route.roles:
+            ctx.reply(ctx._("Sorry, this isn't available to you. Type HELP to see what you can do."))
+            return
+        if route.private_only and not ctx.chat.is_private:
+            ctx.reply(ctx._("Please write to me in a private chat for this."))
+            return
+        ctx.answer = resolved.answer
+        await route.handler(ctx, event)
+
+    async def _resolve(self, ctx: Context) -> Resolved | None:
+        """Pick the handler; answer hints for what matches nothing. None means nothing to run."""
+        event = ctx.event
+        if isinstance(event, CommandEvent):
+            return self._command(ctx, event.name, " ".join(event.args))
+        if isinstance(event, ActionEvent):
+            return self._action(ctx, event)
+        if isinstance(event, FormEvent):
+            route = self.router.actions.get(event.form)
+            if route is None:
+                ctx.reply(ctx._("This form has expired. Please start again."))
+            return Resolved(route) if route else None
+        if isinstance(event, TextEvent):
+            return self._text(ctx, event)
+        return None
+
+    def _command(self, ctx: Context, word: str, rest: str) -> Resolved | None:
+        name = self.aliases.get(normalise_word(word))
+        route = self.router.commands.get(name) if name else None
+        if route is None:
+            ctx.reply(ctx._("I don't know that command. Type HELP to see what you can do."))
+            return None
+        return Resolved(route, rest.strip())
+
+    def _text(self, ctx: Context, event: TextEvent) -> Resolved | None:
+        text = event.text.strip()
+        word, _, rest = text.partition(" ")
+        in_flow = ctx.conversation is not None
+        # Inside a flow only a lone command word interrupts it, so an answer such as "help us" stays an answer.
+        if text.startswith("/") or (normalise_word(word) in self.aliases and (not in_flow or not rest)):
+            if ctx.chat.is_private or text.startswith("/"):
+                return self._command(ctx, word, rest)
+        if ctx.conversation is not None:
+            flow = self.router.flows.get(ctx.conversation.flow)
+            route = flow.steps.get(ctx.conversation.step) if flow else None
+            if route is not None:
+                return Resolved(route, text)
+        if not ctx.chat.is_private:
+            return None  # group chatter is not for the bot
+        ctx.reply(ctx._("I didn't understand that. Type HELP to see what you can do."))
+        return None
+
+    def _action(self, ctx: Context, event: ActionEvent) -> Resolved | None:
+        if event.action.startswith(FLOW_ACTION_PREFIX):
+            token, _, value = event.payload.partition(":")
+            conversation = ctx.conversation
+            flow = self.router.flows.get(event.action.removeprefix(FLOW_ACTION_PREFIX))
+            if (
+                conversation is not None
+                and flow is not None
+                and conversation.flow == flow.name
+                and conversation.token == token
+                and conversation.step in flow.steps
+            ):
+                return Resolved(flow.steps[conversation.step], value)
+        else:
+            route = self.router.actions.get(event.action)
+            if route is not None:
+                return Resolved(route, event.payload)
+        ctx.notice(ctx._("This button has expired."))
+        ctx.reply(ctx._("This button is no longer valid: nothing was changed. Type HELP to start again."))
+        return None
+
+    @staticmethod
+    def _length(event: Event) -> int:
+        if isinstance(event, TextEvent):
+            return len(event.text)
+        if isinstance(event, CommandEvent):
+            return len(" ".join(event.args))
+        if isinstance(event, FormEvent):
+            return max((len(v) for _, v in event.values), default=0)
+        return 0
+
+    def _too_long(self, event: Event) -> bool:
+        return self._length(event) > MAX_TEXT_LENGTH
+
+    @staticmethod
+    def _log_failure(event: Event, error: BaseException) -> None:
+        # Only the kind of event and where the code failed: exception messages may quote what a person wrote.
+        frames = traceback.extract_tb(error.__traceback__)
+        where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames[-4:]))
+        log.error(
+            "handler failed: %s on %s event %s (%s)",
+            type(error).__name__,
+            event.chat.platform,
+            type(event).__name__,
+            where,
+        )
+
+    @staticmethod
+    def _apology(event: Event, translator: Translator) -> OutgoingMessage | Notice:
+        text = translator.gettext(
+            "Sorry, something went wrong on our side and nothing was saved. Please try again in a moment."
+        )
+        return OutgoingMessage(event.chat, text, rtl=translator.rtl)

@@ -1,0 +1,146 @@
+"""The neutral event model: what adapters turn platform updates into, and what handlers send back.
+
+Everything here is a frozen dataclass with no platform types, so handlers can be tested without any SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ChatKind(StrEnum):
+    """Where an event happened; private chats are the only place sensitive flows run."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person who acted, as the platform names them."""
+
+    platform: str
+    user_id: str
+    workspace: str = ""
+    display_name: str = ""
+    language_hint: str | None = None  # Telegram language_code, Slack user locale
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """A chat on a platform: a private chat, a group or a channel."""
+
+    platform: str
+    chat_id: str
+    workspace: str = ""
+    kind: ChatKind = ChatKind.PRIVATE
+    title: str = ""
+
+    @property
+    def is_private(self) -> bool:
+        """True for one-to-one chats with the bot."""
+        return self.kind is ChatKind.PRIVATE
+
+
+@dataclass(frozen=True)
+class Event:
+    """Common part of every incoming event; ``event_id`` is the platform's id, used for dedup."""
+
+    event_id: str
+    actor: Actor
+    chat: ChatRef
+
+
+@dataclass(frozen=True)
+class CommandEvent(Event):
+    """A command such as ``/start`` or ``/sos help``; ``name`` is the canonical English command word."""
+
+    name: str = ""
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextEvent(Event):
+    """Free text typed by a person."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ActionEvent(Event):
+    """A button press. ``message_id`` is the message that carried the button, so it can be edited."""
+
+    action: str = ""
+    payload: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FormEvent(Event):
+    """A submitted multi-field form (a Slack modal, for instance)."""
+
+    form: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    def value(self, key: str) -> str | None:
+        """The submitted value of ``key``, or None."""
+        return dict(self.values).get(key)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: its label (already translated) and the action it triggers.
+
+    ``action`` and ``payload`` together must fit Telegram's 64-byte callback data with a separator.
+    """
+
+    label: str
+    action: str
+    payload: str = ""
+
+    def __post_init__(self) -> None:
+        if len(f"{self.action}:{self.payload}".encode()) > 64:
+            raise ValueError(f"button data over 64 bytes: {self.action}:{self.payload}")
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to send: plain text (adapters escape it) and rows of buttons."""
+
+    chat: ChatRef
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    reply_to: str | None = None
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text (and buttons) of a message the bot sent earlier."""
+
+    chat: ChatRef
+    message_id: str
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short answer to a button press (Telegram's answerCallbackQuery toast; Slack ephemeral)."""
+
+    chat: ChatRef
+    text: str
+
+
+Outgoing = OutgoingMessage | Edit | Notice
+
+
+@dataclass
+class Outcome:
+    """What handling one event produced: what to send, in order, and whether it was a duplicate."""
+
+    outgoing: list[Outgoing] = field(default_factory=list)
+    duplicate: bool = False

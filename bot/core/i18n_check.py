@@ -1,0 +1,125 @@
+"""Catalogue check run by the test command: ``python -m bot.core.i18n_check``.
+
+Fails (exit 1) when:
+- a message used in the code is missing, untranslated or fuzzy in any of the five catalogues;
+- a translation's plural forms do not match the language's CLDR plural count (Arabic has six);
+- a translation's ``{placeholders}`` differ from the original's;
+- a user-facing call (``reply``, ``edit``, ``notice``, ``Button``, messages) is given a literal string
+  instead of a translated one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterator
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.config import LANGUAGES
+from bot.core.i18n import DOMAIN, LOCALES_DIR
+
+ROOT = LOCALES_DIR.parent
+SOURCE_DIRS = ("bot", "handlers", "storage")
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "pgettext": ((1, "c"), 2)}
+USER_FACING_CALLS = {"reply", "edit", "notice", "Button", "OutgoingMessage", "Edit", "Notice"}
+PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+
+
+def extracted() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every translatable message in the source."""
+    found: set[tuple[str | None, str]] = set()
+    for directory in SOURCE_DIRS:
+        for _file, _line, message, _comments, context in extract_from_dir(
+            ROOT / directory, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.add((context, msgid))
+    return found
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def check_catalogue(language: str, wanted: set[tuple[str | None, str]]) -> list[str]:
+    """Problems of one language's catalogue."""
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.is_file():
+        return [f"{language}: {path} is missing"]
+    with path.open("rb") as handle:
+        catalog: Catalog = read_po(handle, locale=language)
+    expected_forms = catalog.num_plurals
+    problems = []
+    if language == "ar" and expected_forms != 6:
+        problems.append(f"ar: Plural-Forms declares {expected_forms} forms, CLDR has 6")
+    for context, msgid in sorted(wanted, key=lambda item: item[1]):
+        message = catalog.get(msgid, context=context)
+        label = f"{language}: {msgid[:60]!r}"
+        if message is None:
+            problems.append(f"{label} is missing (run `make i18n`)")
+            continue
+        if message.fuzzy:
+            problems.append(f"{label} is fuzzy")
+        strings = tuple(
+            str(s or "") for s in (message.string if isinstance(message.string, tuple) else (message.string,))
+        )
+        if not all(strings):
+            problems.append(f"{label} is untranslated")
+            continue
+        if isinstance(message.id, tuple) and len(strings) != expected_forms:
+            problems.append(f"{label} has {len(strings)} plural forms, expected {expected_forms}")
+        originals = tuple(str(o) for o in (message.id if isinstance(message.id, tuple) else (message.id,)))
+        allowed = set().union(*(_placeholders(o) for o in originals))
+        for string in strings:
+            if not _placeholders(string) <= allowed:
+                problems.append(
+                    f"{label} uses placeholders {_placeholders(string) - allowed} not in the original"
+                )
+    return problems
+
+
+def _literal(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip() != "") or (
+        isinstance(node, ast.JoinedStr)
+    )
+
+
+def untranslated_literals() -> Iterator[str]:
+    """Places where a user-facing call receives a literal string rather than a translation."""
+    for directory in ("handlers", "bot/core"):
+        for path in sorted((ROOT / directory).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name not in USER_FACING_CALLS:
+                    continue
+                text_args = node.args[:2] if name in {"OutgoingMessage", "Edit", "Notice"} else node.args[:1]
+                for arg in text_args:
+                    if _literal(arg):
+                        yield f"{path.relative_to(ROOT)}:{node.lineno}: literal text given to {name}()"
+
+
+def main() -> int:
+    """Print every problem; exit 1 if there is one."""
+    wanted = extracted()
+    problems = [p for language in LANGUAGES for p in check_catalogue(language, wanted)]
+    problems += list(untranslated_literals())
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"i18n check: {len(problems)} problem(s)")
+        return 1
+    print(f"i18n check: {len(wanted)} messages complete in {len(LANGUAGES)} languages")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""Feature handlers, one module per feature, each exporting ``router``; platform-neutral."""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+
+
+def build_router() -> Router:
+    """The composition of every feature router (what the dispatcher serves)."""
+    from handlers import onboarding, organisations, privacy, roles
+
+    return Router().include(onboarding.router, organisations.router, roles.router, privacy.router)

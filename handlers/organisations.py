@@ -1,0 +1,122 @@
+"""Joining an organisation (the member names it) and its verification by the secretariat."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.events import Event
+from bot.core.i18n import N_
+from bot.core.router import SECRETARIAT, Router
+from storage.models import Role
+
+router = Router()
+join_flow = router.flow("join")
+MAX_NAME = 200
+
+
+@router.command("join", summary=N_("say which organisation you belong to"), private_only=True)
+async def join(ctx: Context, event: Event) -> None:
+    """Start the two-question join flow (organisation name, then country)."""
+    await ctx.start_flow("join", "name")
+    ctx.reply(ctx._("Which organisation do you belong to? Type its full name (or CANCEL)."))
+
+
+@join_flow.step("name")
+async def join_name(ctx: Context, event: Event) -> None:
+    """The organisation's name was typed."""
+    name = " ".join(ctx.answer.split())
+    if not name or len(name) > MAX_NAME:
+        ctx.reply(ctx._("Please type the organisation's name ({limit} characters at most).", limit=MAX_NAME))
+        return
+    existing = await ctx.store.organisations.by_name(name)
+    if existing is not None:
+        await _link(ctx, existing.id)
+        return
+    await ctx.goto("country", name=name)
+    ctx.reply(ctx._("In which country is {organisation} based?", organisation=name))
+
+
+@join_flow.step("country")
+async def join_country(ctx: Context, event: Event) -> None:
+    """The organisation's country was typed: register it, unverified."""
+    country = " ".join(ctx.answer.split())
+    if not country or len(country) > 100:
+        ctx.reply(ctx._("Please type the country's name."))
+        return
+    assert ctx.conversation is not None
+    organisation, _ = await ctx.store.organisations.get_or_create(ctx.conversation.data["name"], country)
+    await ctx.audit("org.register", f"org:{organisation.id}")
+    await _link(ctx, organisation.id)
+
+
+async def _link(ctx: Context, organisation_id: int) -> None:
+    organisation = await ctx.store.organisations.get(organisation_id)
+    assert organisation is not None
+    ctx.person.organisation_id = organisation.id
+    ctx.person.membership_confirmed = False
+    if ctx.person.role == Role.DEFENDER:
+        ctx.person.role = Role.MEMBER
+    await ctx.audit("org.join", f"org:{organisation.id}", person=ctx.person.id)
+    await ctx.end_flow()
+    ctx.reply(
+        ctx._(
+            "Thank you. You are now listed as a member of {organisation}. "
+            "The secretariat will confirm it before you can sign letters on its behalf.",
+            organisation=organisation.name,
+        )
+    )
+
+
+@router.command("orgs", roles=SECRETARIAT, summary=N_("list organisations and members awaiting verification"))
+async def orgs(ctx: Context, event: Event) -> None:
+    """List unverified organisations and unconfirmed memberships."""
+    pending = await ctx.store.organisations.pending_review()
+    if not pending:
+        ctx.reply(ctx._("No organisation or membership is waiting for verification."))
+        return
+    lines = [
+        ctx.ngettext(
+            "{n} organisation awaits verification:", "{n} organisations await verification:", len(pending)
+        )
+    ]
+    for organisation, waiting in pending:
+        state = ctx._("verified") if organisation.verified else ctx._("not verified")
+        members = ctx.ngettext("{n} member to confirm", "{n} members to confirm", waiting)
+        lines.append(
+            ctx._(
+                "#{id} {organisation} ({country}) — {state}, {members}",
+                id=organisation.id,
+                organisation=organisation.name,
+                country=organisation.country or "?",
+                state=state,
+                members=members,
+            )
+        )
+    lines.append(
+        ctx._("Type VERIFY followed by the number to verify an organisation and confirm its members.")
+    )
+    ctx.reply("\n".join(lines))
+
+
+@router.command("verify", roles=SECRETARIAT, summary=N_("verify an organisation and confirm its members"))
+async def verify(ctx: Context, event: Event) -> None:
+    """``verify N``: mark organisation N verified and confirm every member who joined it."""
+    number = ctx.answer.strip().lstrip("#")
+    organisation = await ctx.store.organisations.get(int(number)) if number.isdigit() else None
+    if organisation is None:
+        ctx.reply(ctx._("No organisation has that number. Type ORGS to see the list."))
+        return
+    confirmed = await ctx.store.organisations.confirm_members(organisation.id)
+    already = organisation.verified and confirmed == 0
+    organisation.verified = True
+    await ctx.audit("org.verify", f"org:{organisation.id}", members_confirmed=confirmed)
+    if already:
+        ctx.reply(ctx._("{organisation} was already verified.", organisation=organisation.name))
+        return
+    ctx.reply(
+        ctx.ngettext(
+            "{organisation} is verified; {n} member confirmed.",
+            "{organisation} is verified; {n} members confirmed.",
+            confirmed,
+            organisation=organisation.name,
+        )
+    )

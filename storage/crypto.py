@@ -1,0 +1,78 @@
+"""Authenticated encryption at rest for sensitive fields (Fernet: AES-128-CBC + HMAC-SHA256).
+
+Keys come from ``SOS_DATA_KEY``, newest first: the newest encrypts, every key decrypts, so an operator
+rotates by prepending a key and running ``sosbot rotate-key``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from bot.config import ConfigError
+
+# Sandbox data is made up; a fixed, public key keeps the sandbox reproducible and is refused elsewhere.
+SANDBOX_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"sosbot sandbox - not a secret").digest()).decode()
+
+
+class DecryptionError(RuntimeError):
+    """A stored value could not be authenticated with any configured key."""
+
+
+def validate_keys(keys: tuple[str, ...]) -> None:
+    """Raise :class:`ConfigError` naming ``SOS_DATA_KEY`` when a key is not a Fernet key."""
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"SOS_DATA_KEY: key #{position} is not a url-safe base64 32-byte key (use `sosbot gen-key`)"
+            ) from None
+
+
+def generate_key() -> str:
+    """Return a fresh key suitable for ``SOS_DATA_KEY``."""
+    return Fernet.generate_key().decode()
+
+
+class Keyring:
+    """Encrypts with the newest key and decrypts with any of them."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        if not keys:
+            raise ConfigError("SOS_DATA_KEY: no key configured")
+        validate_keys(keys)
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    def encrypt(self, plaintext: str) -> str:
+        """Return the token for ``plaintext``."""
+        return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """Return the plaintext of ``token``; raise :class:`DecryptionError` if no key authenticates it."""
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            raise DecryptionError("stored value failed authentication with every configured key") from None
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt ``token`` under the newest key."""
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+_active: Keyring | None = None
+
+
+def install_keyring(keyring: Keyring) -> None:
+    """Make ``keyring`` the one the ``EncryptedText`` column type uses (set once at start)."""
+    global _active
+    _active = keyring
+
+
+def active_keyring() -> Keyring:
+    """The keyring installed at start; storing a sensitive field without one is a programming error."""
+    if _active is None:
+        raise RuntimeError("no keyring installed: call storage.crypto.install_keyring() at start")
+    return _active

@@ -1,0 +1,317 @@
+"""Repositories the handlers use: one small class per aggregate, all sharing the event's session."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Channel,
+    Conversation,
+    Identity,
+    Organisation,
+    Person,
+    ProcessedEvent,
+    Role,
+    utcnow,
+)
+
+
+class PersonRepository:
+    """Persons and their platform identities."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def identity(self, platform: str, workspace: str, user_id: str) -> Identity | None:
+        """The identity for a platform user, with its person loaded."""
+        result = await self.session.execute(
+            select(Identity).where(
+                Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def get_or_create(
+        self,
+        platform: str,
+        workspace: str,
+        user_id: str,
+        display_name: str = "",
+        language_hint: str | None = None,
+        private_chat_id: str | None = None,
+    ) -> tuple[Person, bool]:
+        """Return the person behind a platform user, creating both when first seen.
+
+        Returns:
+            The person and whether it was created now.
+        """
+        identity = await self.identity(platform, workspace, user_id)
+        if identity is not None:
+            if language_hint and identity.language_hint != language_hint:
+                identity.language_hint = language_hint
+            if private_chat_id and identity.private_chat_id != private_chat_id:
+                identity.private_chat_id = private_chat_id
+            person = await self.session.get(Person, identity.person_id)
+            assert person is not None  # the foreign key guarantees it
+            return person, False
+        person = Person(display_name=display_name or None, role=Role.DEFENDER)
+        self.session.add(person)
+        await self.session.flush()
+        self.session.add(
+            Identity(
+                person_id=person.id,
+                platform=platform,
+                workspace=workspace,
+                user_id=user_id,
+                language_hint=language_hint,
+                private_chat_id=private_chat_id,
+            )
+        )
+        await self.session.flush()
+        return person, True
+
+    async def get(self, person_id: int) -> Person | None:
+        """The person with this id, or None (erased persons are returned too)."""
+        return await self.session.get(Person, person_id)
+
+    async def identities_of(self, person_id: int) -> Sequence[Identity]:
+        """Every platform identity linked to a person."""
+        result = await self.session.execute(select(Identity).where(Identity.person_id == person_id))
+        return result.scalars().all()
+
+    async def with_role(self, role: Role) -> Sequence[Person]:
+        """Persons currently holding ``role`` (not erased)."""
+        result = await self.session.execute(
+            select(Person).where(Person.role == role, Person.erased_at.is_(None)).order_by(Person.id)
+        )
+        return result.scalars().all()
+
+    async def listing(self, limit: int = 30) -> Sequence[Person]:
+        """Persons not erased, secretariat first, then by number."""
+        result = await self.session.execute(
+            select(Person).where(Person.erased_at.is_(None)).order_by(Person.role, Person.id).limit(limit)
+        )
+        return result.scalars().all()
+
+    async def erase(self, person: Person) -> int:
+        """Erase a person's identity and contact details; keep a pseudonymous row for cases and audit.
+
+        Returns:
+            How many platform identities were removed.
+        """
+        removed = await self.session.execute(delete(Identity).where(Identity.person_id == person.id))
+        await self.session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+        person.display_name = None
+        person.language = None
+        person.timezone = None
+        person.organisation_id = None
+        person.role = Role.DEFENDER
+        person.erased_at = utcnow()
+        return int(getattr(removed, "rowcount", 0) or 0)
+
+
+class OrganisationRepository:
+    """Member organisations."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def key(name: str) -> str:
+        """Casefolded, space-normalised name used for uniqueness."""
+        return " ".join(name.split()).casefold()
+
+    async def by_name(self, name: str) -> Organisation | None:
+        """The organisation with this name, ignoring case and spacing."""
+        result = await self.session.execute(
+            select(Organisation).where(Organisation.name_key == self.key(name))
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, organisation_id: int) -> Organisation | None:
+        """The organisation with this id."""
+        return await self.session.get(Organisation, organisation_id)
+
+    async def get_or_create(self, name: str, country: str | None) -> tuple[Organisation, bool]:
+        """Find an organisation by name or register it, unverified."""
+        existing = await self.by_name(name)
+        if existing is not None:
+            return existing, False
+        organisation = Organisation(name=" ".join(name.split()), name_key=self.key(name), country=country)
+        self.session.add(organisation)
+        await self.session.flush()
+        return organisation, True
+
+    async def pending(self) -> Sequence[Organisation]:
+        """Organisations waiting for the secretariat's verification."""
+        result = await self.session.execute(
+            select(Organisation).where(Organisation.verified.is_(False)).order_by(Organisation.id)
+        )
+        return result.scalars().all()
+
+    async def pending_review(self) -> list[tuple[Organisation, int]]:
+        """Organisations that are unverified or have members awaiting confirmation, with that count."""
+        waiting = (
+            select(Person.organisation_id, func.count(Person.id).label("waiting"))
+            .where(Person.membership_confirmed.is_(False), Person.erased_at.is_(None))
+            .group_by(Person.organisation_id)
+            .subquery()
+        )
+        result = await self.session.execute(
+            select(Organisation, func.coalesce(waiting.c.waiting, 0))
+            .outerjoin(waiting, waiting.c.organisation_id == Organisation.id)
+            .where((Organisation.verified.is_(False)) | (func.coalesce(waiting.c.waiting, 0) > 0))
+            .order_by(Organisation.id)
+        )
+        return [(organisation, int(count)) for organisation, count in result.all()]
+
+    async def confirm_members(self, organisation_id: int) -> int:
+        """Confirm every unconfirmed member of an organisation; returns how many."""
+        result = await self.session.execute(
+            update(Person)
+            .where(Person.organisation_id == organisation_id, Person.membership_confirmed.is_(False))
+            .values(membership_confirmed=True)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def member_count(self, organisation_id: int) -> int:
+        """How many (non-erased) persons belong to an organisation."""
+        result = await self.session.execute(
+            select(func.count(Person.id)).where(
+                Person.organisation_id == organisation_id, Person.erased_at.is_(None)
+            )
+        )
+        return int(result.scalar_one())
+
+
+class ChannelRepository:
+    """Group chats and channels the bot is in."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_or_create(self, platform: str, workspace: str, chat_id: str, title: str = "") -> Channel:
+        """The channel row for a chat, created when first seen."""
+        result = await self.session.execute(
+            select(Channel).where(
+                Channel.platform == platform, Channel.workspace == workspace, Channel.chat_id == chat_id
+            )
+        )
+        channel = result.scalar_one_or_none()
+        if channel is None:
+            channel = Channel(platform=platform, workspace=workspace, chat_id=chat_id, title=title or None)
+            self.session.add(channel)
+            await self.session.flush()
+        return channel
+
+
+class ConversationRepository:
+    """Persisted multi-step flows: at most one per person and chat."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self, person_id: int, platform: str, chat_id: str) -> Conversation | None:
+        """The flow in progress for this person in this chat, if any."""
+        result = await self.session.execute(
+            select(Conversation).where(
+                Conversation.person_id == person_id,
+                Conversation.platform == platform,
+                Conversation.chat_id == chat_id,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def start(
+        self, person_id: int, platform: str, chat_id: str, flow: str, step: str, data: dict[str, Any]
+    ) -> Conversation:
+        """Start ``flow`` at ``step``, replacing any flow in progress in this chat."""
+        await self.session.execute(
+            delete(Conversation).where(
+                Conversation.person_id == person_id,
+                Conversation.platform == platform,
+                Conversation.chat_id == chat_id,
+            )
+        )
+        conversation = Conversation(
+            person_id=person_id,
+            platform=platform,
+            chat_id=chat_id,
+            flow=flow,
+            step=step,
+            data=dict(data),
+            token=secrets.token_hex(4),
+        )
+        self.session.add(conversation)
+        await self.session.flush()
+        return conversation
+
+    async def finish(self, conversation: Conversation) -> None:
+        """End a flow and forget its answers."""
+        await self.session.delete(conversation)
+        await self.session.flush()
+
+
+class AuditRepository:
+    """The audit trail. Detail must never contain sensitive text: ids, roles and statuses only."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, actor_id: int | None, action: str, subject: str, **detail: Any) -> None:
+        """Append one audit entry."""
+        self.session.add(AuditEntry(actor_id=actor_id, action=action, subject=subject, detail=detail))
+        await self.session.flush()
+
+    async def entries(self, subject: str | None = None, limit: int = 50) -> Sequence[AuditEntry]:
+        """Newest entries first, optionally for one subject."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(AuditEntry.subject == subject)
+        result = await self.session.execute(query)
+        return result.scalars().all()
+
+
+class EventLog:
+    """Platform event ids already processed."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, platform: str, event_id: str) -> bool:
+        """Record an event id; False when it was already processed (a retry or a replay).
+
+        A savepoint keeps the unique-constraint failure from spoiling the event's transaction.
+        """
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedEvent(platform=platform, event_id=event_id))
+        except IntegrityError:
+            return False
+        return True
+
+    async def prune(self, before: datetime) -> int:
+        """Drop ids older than ``before``; platforms stop retrying long before that."""
+        result = await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Store:
+    """All repositories over one session (one per event)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.persons = PersonRepository(session)
+        self.organisations = OrganisationRepository(session)
+        self.channels = ChannelRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.audit = AuditRepository(session)
+        self.events = EventLog(session)
