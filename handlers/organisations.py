@@ -106,12 +106,11 @@ async def verify(ctx: Context, event: Event) -> None:
         ctx.reply(ctx._("No organisation has that number. Type ORGS to see the list."))
         return
     confirmed = await ctx.store.organisations.confirm_members(organisation.id)
-    already = organisation.verified and confirmed == 0
-    organisation.verified = True
-    await ctx.audit("org.verify", f"org:{organisation.id}", members_confirmed=confirmed)
-    if already:
+    if organisation.verified and confirmed == 0:
         ctx.reply(ctx._("{organisation} was already verified.", organisation=organisation.name))
         return
+    organisation.verified = True
+    await ctx.audit("org.verify", f"org:{organisation.id}", members_confirmed=confirmed)
     ctx.reply(
         ctx.ngettext(
             "{organisation} is verified; {n} member confirmed.",

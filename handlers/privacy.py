@@ -32,7 +32,10 @@ async def forget(ctx: Context, event: Event) -> None:
 async def forget_confirm(ctx: Context, event: Event) -> None:
     """Erase on "yes"; anything else keeps the data."""
     # Only the button erases: a typed "yes" in some language must not destroy data by accident.
-    if not (isinstance(event, ActionEvent) and ctx.answer == "yes"):
+    if not isinstance(event, ActionEvent):
+        ctx.reply(ctx._("Please use the buttons above."))
+        return
+    if ctx.answer != "yes":
         await ctx.end_flow()
         ctx.edit(ctx._("Nothing was erased."))
         return

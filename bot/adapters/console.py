@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -30,6 +31,7 @@ from bot.core.events import (
 
 PLATFORM = "console"
 _event_ids = itertools.count(1)
+_run_id = uuid.uuid4().hex[:12]
 _message_ids = itertools.count(1)
 
 
@@ -77,7 +79,8 @@ class ConsoleChat:
 
     def _ids(self) -> tuple[str, ChatRef]:
         assert self.chat is not None
-        return f"console-{next(_event_ids)}", self.chat
+        # Unique across runs: the store remembers processed ids, and a restarted console must not look like a replay.
+        return f"console-{_run_id}-{next(_event_ids)}", self.chat
 
     async def say(self, text: str) -> list[str]:
         """Type ``text`` (a ``/command`` or free text); returns the bot's answers as plain strings."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.core import metrics
 from bot.core.commands import build_aliases, normalise_word
 from bot.core.context import FLOW_ACTION_PREFIX, Context
 from bot.core.events import (
@@ -58,6 +59,15 @@ class Dispatcher:
 
     async def handle(self, event: Event) -> Outcome:
         """Process ``event`` once and return what to send; never raises for a handler's failure."""
+        platform = event.chat.platform
+        metrics.EVENTS.labels(platform, type(event).__name__).inc()
+        with metrics.LATENCY.labels(platform).time():
+            outcome = await self._handle(event)
+        if outcome.duplicate:
+            metrics.DUPLICATES.labels(platform).inc()
+        return outcome
+
+    async def _handle(self, event: Event) -> Outcome:
         translator = Translator(self.settings.default_language)
         try:
             async with self.sessions() as session, session.begin():
@@ -81,6 +91,7 @@ class Dispatcher:
                 return Outcome(ctx.outgoing)
         except Exception as error:
             self._log_failure(event, error)
+            metrics.FAILURES.labels(event.chat.platform).inc()
             return Outcome([self._apology(event, translator)])
 
     async def _person(self, store: Store, event: Event) -> Person:
