@@ -301,7 +301,8 @@ class Delivery(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(5))
     priority: Mapped[int] = mapped_column(Integer, default=5)  # lower goes first
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The message itself (text, buttons), encrypted: a relayed message from a defender may sit here a while.
+    payload: Mapped[str] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, leased, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,9 +16,10 @@ from bot.core.events import (
     Outgoing,
     OutgoingMessage,
 )
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, translator
 from bot.core.router import Router
 from storage.models import Conversation, Person
+from storage.outbox import NORMAL, OutboxRepository, Target, encode
 from storage.repositories import Store
 
 Buttons = Sequence[Sequence[Button]]
@@ -76,6 +77,28 @@ class Context:
             self.reply(text, buttons)
             return
         self.outgoing.append(Edit(self.chat, message_id, text, _rows(buttons), rtl=self.t.rtl))
+
+    async def fan_out(
+        self,
+        subject: str,
+        target: Target,
+        text: str,
+        buttons: Buttons = (),
+        *,
+        priority: int = NORMAL,
+        revision: int = 1,
+    ) -> bool:
+        """Queue a message to another chat through the outbox, in this event's transaction.
+
+        ``text`` must already be in ``target.language`` (use ``translator(target.language)``).
+        Returns False when the same (subject, target, revision) was already queued.
+        """
+        rtl = translator(target.language).rtl
+        payload = encode(text, buttons, rtl=rtl, kind=target.kind)
+        queued = await OutboxRepository(self.store.session).enqueue(
+            subject, target, payload, priority=priority, revision=revision
+        )
+        return queued is not None
 
     def notice(self, text: str) -> None:
         """A short acknowledgement of a button press."""

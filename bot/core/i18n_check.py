@@ -14,6 +14,7 @@ import ast
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -91,7 +92,11 @@ def _literal(node: ast.AST) -> bool:
 
 def source_files() -> list[Path]:
     """The modules whose calls are checked for untranslated literals."""
-    return sorted(path for directory in ("handlers", "bot/core", "bot/adapters") for path in (ROOT / directory).rglob("*.py"))
+    return sorted(
+        path
+        for directory in ("handlers", "bot/core", "bot/adapters")
+        for path in (ROOT / directory).rglob("*.py")
+    )
 
 
 def untranslated_literals(files: Iterable[Path] | None = None) -> Iterator[str]:

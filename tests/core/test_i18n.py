@@ -38,7 +38,9 @@ def test_values_are_isolated_only_in_right_to_left_text() -> None:
     assert FSI not in Translator("en").gettext(msgid, organisation="ProDESC")
 
 
-@pytest.mark.parametrize(("language", "zone", "expected"), [("en", "America/Mexico_City", "6:30"), ("fr", None, "12:30")])
+@pytest.mark.parametrize(
+    ("language", "zone", "expected"), [("en", "America/Mexico_City", "6:30"), ("fr", None, "12:30")]
+)
 def test_dates_in_the_persons_timezone(language: str, zone: str | None, expected: str) -> None:
     moment = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
     assert expected in Translator(language, zone).format_datetime(moment, "short")
@@ -51,6 +53,11 @@ def test_catalogues_are_complete_and_no_literal_reaches_a_person() -> None:
 
 def test_the_literal_check_catches_a_hard_coded_reply(tmp_path) -> None:  # type: ignore[no-untyped-def]
     module = tmp_path / "feature.py"
-    module.write_text('async def h(ctx, event):\n    ctx.reply("Hello")\n    ctx.reply(ctx._("Hello"))\n    Button(f"x{1}", "a")\n')
+    module.write_text(
+        'async def h(ctx, event):\n    ctx.reply("Hello")\n    ctx.reply(ctx._("Hello"))\n    Button(f"x{1}", "a")\n'
+    )
     found = list(i18n_check.untranslated_literals([module]))
-    assert found == ["feature.py:2: literal text given to reply()", "feature.py:4: literal text given to Button()"]
+    assert found == [
+        "feature.py:2: literal text given to reply()",
+        "feature.py:4: literal text given to Button()",
+    ]

@@ -32,7 +32,9 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
     assert listing.startswith("2 organisations await verification:")
     assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra is verified; 1 member confirmed."]
     assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra was already verified."]
-    assert await chat(app, "sam").say("/verify 99") == ["No organisation has that number. Type ORGS to see the list."]
+    assert await chat(app, "sam").say("/verify 99") == [
+        "No organisation has that number. Type ORGS to see the list."
+    ]
     assert (await _person(app, "Ines")).membership_confirmed
     async with app.sessions() as session:
         organisation = (await session.execute(select(Organisation).where(Organisation.id == 6))).scalar_one()
@@ -90,7 +92,9 @@ async def test_grant_and_revoke_are_audited_and_keep_one_secretariat(app: App) -
     ]
     async with app.sessions() as session:
         changes = (
-            (await session.execute(select(AuditEntry).where(AuditEntry.action == "role.change"))).scalars().all()
+            (await session.execute(select(AuditEntry).where(AuditEntry.action == "role.change")))
+            .scalars()
+            .all()
         )
     assert [(c.subject, c.detail["new"]) for c in changes] == [
         (f"person:{rafael.id}", "member"),
@@ -113,7 +117,9 @@ async def test_secretariat_bootstrap_from_settings_is_audited(app: App) -> None:
     [answer] = await chat(app, "amina").say("/help")
     assert answer.startswith("You are registered as: secretariat.")
     async with app.sessions() as session:
-        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "role.bootstrap"))).scalar_one()
+        entry = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "role.bootstrap"))
+        ).scalar_one()
     assert entry.detail == {"old": "defender"}
 
 
@@ -127,11 +133,15 @@ async def test_forget_erases_after_confirmation(app: App) -> None:
     assert done == "Your data has been erased. If you write again, I will not know who you are."
     async with app.sessions() as session:
         erased = (await session.execute(select(Person).where(Person.erased_at.is_not(None)))).scalar_one()
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "person.erase"))).scalar_one()
+        audit = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "person.erase"))
+        ).scalar_one()
     assert erased.display_name is None and erased.organisation_id is None
     assert audit.detail == {"identities": 1}
     [greeting] = await joseph.say("/start")
-    assert greeting.startswith("Hello Joseph Kollie")  # a stranger again: the platform's name, no saved language
+    assert greeting.startswith(
+        "Hello Joseph Kollie"
+    )  # a stranger again: the platform's name, no saved language
 
 
 async def test_the_last_secretariat_member_cannot_forget_themselves(app: App) -> None:

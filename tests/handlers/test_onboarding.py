@@ -33,7 +33,9 @@ async def test_language_button_saves_the_choice_and_answers_in_it(app: App) -> N
     assert newcomer.transcript[-1].text.startswith("(edited)")
     async with app.sessions() as session:
         person = (await session.execute(select(Person))).scalar_one()
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "person.language"))).scalar_one()
+        audit = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "person.language"))
+        ).scalar_one()
     assert person.language == "ar"
     assert audit.detail == {"old": None, "new": "ar"}
 
@@ -44,7 +46,7 @@ async def test_language_typed_directly_and_unknown_language(app: App) -> None:
     assert "Português" in answer
     [refusal] = await person.say("/language de")
     assert "de" not in refusal.split(":")[0]
-    assert [b.label for b in person.last_buttons[0]][0] == "English"
+    assert person.last_buttons[0][0].label == "English"
 
 
 async def test_help_lists_only_what_the_role_may_use(app: App) -> None:
@@ -66,7 +68,9 @@ async def test_localised_command_words_work_as_plain_text(app: App) -> None:
 async def test_unknown_commands_and_words_get_a_hint(app: App) -> None:
     person = chat(app, "ines")
     assert await person.say("/frobnicate") == ["I don't know that command. Type HELP to see what you can do."]
-    assert await person.say("what is this?") == ["I didn't understand that. Type HELP to see what you can do."]
+    assert await person.say("what is this?") == [
+        "I didn't understand that. Type HELP to see what you can do."
+    ]
 
 
 async def test_oversized_text_is_refused_and_nothing_is_saved(app: App) -> None:
@@ -82,7 +86,9 @@ async def test_wrong_role_gets_a_polite_refusal_that_reveals_nothing(app: App) -
     await people(app)
     for command in ("/verify 1", "/grant 1 secretariat", "/people", "/audit", "/orgs"):
         answers = await chat(app, "lucia", hint="en").say(command)
-        assert answers == ["Lo siento, esto no está disponible para ti. Escribe AYUDA para ver lo que puedes hacer."]
+        assert answers == [
+            "Lo siento, esto no está disponible para ti. Escribe AYUDA para ver lo que puedes hacer."
+        ]
 
 
 async def test_a_button_pressed_twice_gets_a_clear_answer(app: App) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 04:31:10.223529
+Create Date: 2026-11-23 04:37:09.522646
 """
 
 from collections.abc import Sequence
@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=5), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),

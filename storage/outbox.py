@@ -1,0 +1,113 @@
+"""Writing fan-out messages into the outbox (delivery rows), in the caller's transaction.
+
+Handlers never call a platform: they enqueue here, in the same transaction as the change that causes the
+message, and the outbox worker (bot/core/outbox.py) delivers. A row is unique per (subject, target,
+revision), so enqueueing the same thing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.events import Button, ChatKind, ChatRef, Edit, OutgoingMessage
+from storage.models import Delivery
+
+URGENT, NORMAL, ROUTINE = 0, 5, 9  # lower goes first
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one copy goes, and in which language it was written."""
+
+    platform: str
+    chat_id: str
+    language: str
+    workspace: str = ""
+    kind: ChatKind = ChatKind.GROUP
+
+    def chat(self) -> ChatRef:
+        """The neutral chat reference of this target."""
+        return ChatRef(self.platform, self.chat_id, self.workspace, self.kind)
+
+
+def encode(
+    text: str,
+    buttons: Sequence[Sequence[Button]] = (),
+    rtl: bool = False,
+    reply_to: str | None = None,
+    kind: ChatKind = ChatKind.GROUP,
+) -> str:
+    """Serialise a message for the outbox."""
+    data: dict[str, Any] = {
+        "text": text,
+        "buttons": [[[b.label, b.action, b.payload] for b in row] for row in buttons],
+        "rtl": rtl,
+        "reply_to": reply_to,
+        "kind": kind.value,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decoded(delivery: Delivery) -> tuple[ChatRef, dict[str, Any], tuple[tuple[Button, ...], ...]]:
+    data: dict[str, Any] = json.loads(delivery.payload)
+    chat = ChatRef(
+        delivery.platform, delivery.chat_id, delivery.workspace, ChatKind(data.get("kind", "group"))
+    )
+    buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", []))
+    return chat, data, buttons
+
+
+def to_message(delivery: Delivery) -> OutgoingMessage:
+    """The message a ``send`` row carries."""
+    chat, data, buttons = _decoded(delivery)
+    return OutgoingMessage(
+        chat, data["text"], buttons, reply_to=data.get("reply_to"), rtl=data.get("rtl", False)
+    )
+
+
+def to_edit(delivery: Delivery, message_id: str) -> Edit:
+    """The edit an ``edit`` row carries, applied to the copy whose platform id is ``message_id``."""
+    chat, data, buttons = _decoded(delivery)
+    return Edit(chat, message_id, data["text"], buttons, rtl=data.get("rtl", False))
+
+
+class OutboxRepository:
+    """Enqueue deliveries in the current transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(
+        self,
+        subject: str,
+        target: Target,
+        payload: str,
+        *,
+        priority: int = NORMAL,
+        revision: int = 1,
+        operation: str = "send",
+    ) -> Delivery | None:
+        """Add one delivery row; None when this (subject, target, revision) is already queued."""
+        delivery = Delivery(
+            subject=subject,
+            revision=revision,
+            operation=operation,
+            platform=target.platform,
+            workspace=target.workspace,
+            chat_id=target.chat_id,
+            language=target.language,
+            priority=priority,
+            payload=payload,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(delivery)
+        except IntegrityError:
+            return None
+        return delivery
