@@ -7,6 +7,8 @@ from bot.core.router import Router
 
 def build_router() -> Router:
     """The composition of every feature router (what the dispatcher serves)."""
-    from handlers import onboarding, organisations, privacy, roles
+    from handlers import identities, onboarding, organisations, privacy, roles
 
-    return Router().include(onboarding.router, organisations.router, roles.router, privacy.router)
+    return Router().include(
+        onboarding.router, organisations.router, roles.router, privacy.router, identities.router
+    )

@@ -172,6 +172,18 @@ class Channel(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Subscription(Base):
+    """A person's wish to get alerts in their private chat, optionally narrowed to regions and working groups."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), unique=True)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every region
+    working_groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every group
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Case(Base):
     """A threat report. Everything that could identify or endanger someone is encrypted."""
 

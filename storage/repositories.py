@@ -94,6 +94,13 @@ class PersonRepository:
         )
         return result.scalars().all()
 
+    async def move_identities(self, from_person: int, to_person: int) -> int:
+        """Re-attach every identity of one person to another; returns how many moved."""
+        result = await self.session.execute(
+            update(Identity).where(Identity.person_id == from_person).values(person_id=to_person)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def listing(self, limit: int = 30) -> Sequence[Person]:
         """Persons not erased, secretariat first, then by number."""
         result = await self.session.execute(

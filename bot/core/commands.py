@@ -31,6 +31,7 @@ COMMAND_WORDS: tuple[str, ...] = (
     pgettext("command", "grant"),
     pgettext("command", "revoke"),
     pgettext("command", "audit"),
+    pgettext("command", "link"),
 )
 
 

@@ -147,3 +147,26 @@ async def test_forget_erases_after_confirmation(app: App) -> None:
 async def test_the_last_secretariat_member_cannot_forget_themselves(app: App) -> None:
     [refusal] = await chat(app, "amina").say("/forget")
     assert refusal == "You are the last secretariat member: grant the role to someone else first."
+
+
+async def test_linking_two_accounts_makes_one_person(app: App) -> None:
+    await people(app)
+    await chat(app, "lucia-slack").say("/start")  # Lucía's second account, a newcomer so far
+    lucia = await _person(app, "Lucía Hernández")
+    second = await _person(app, "Lucia-Slack")
+    sam = chat(app, "sam")
+    assert await sam.say(f"/link {lucia.id} {second.id}") == [
+        f"#{lucia.id} now has 1 more account (from #{second.id})."
+    ]
+    [answer] = await chat(app, "lucia-slack").say("/help")
+    assert answer.startswith("Estás registrada como") or "miembro" in answer  # Lucía's language and role now
+    assert await sam.say(f"/link {lucia.id} {lucia.id}") == [
+        "Usage: LINK number number (see PEOPLE); the second person's accounts join the first."
+    ]
+    async with app.sessions() as session:
+        merged = await session.get(Person, second.id)
+        entry = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "person.link"))
+        ).scalar_one()
+    assert merged is not None and merged.erased_at is not None
+    assert entry.detail == {"merged": second.id, "identities": 1}

@@ -16,7 +16,7 @@ from storage.repositories import Store
 EXPECTED_TABLES = {
     "persons", "identities", "organisations", "channels", "cases", "case_events", "appeals", "appeal_texts",
     "letters", "letter_texts", "signatures", "deliveries", "conversations", "audit", "processed_events",
-    "settings", "alembic_version",
+    "settings", "subscriptions", "alembic_version",
 }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 04:37:09.522646
+Create Date: 2026-11-23 04:38:51.693205
 """
 
 from collections.abc import Sequence
@@ -203,6 +203,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_identities_person_id"), ["person_id"], unique=False)
 
     op.create_table(
+        "subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("regions", sa.JSON(), nullable=False),
+        sa.Column("working_groups", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name=op.f("fk_subscriptions_person_id_persons"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
+        sa.UniqueConstraint("person_id", name=op.f("uq_subscriptions_person_id")),
+    )
+    op.create_table(
         "case_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -332,6 +346,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
     op.drop_table("case_events")
+    op.drop_table("subscriptions")
     with op.batch_alter_table("identities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_identities_person_id"))
 
