@@ -22,14 +22,16 @@ async def test_start_greets_explains_storage_and_offers_languages(app: App) -> N
 
 async def test_platform_hint_chooses_the_language_of_a_newcomer(app: App) -> None:
     [greeting] = await chat(app, "ines", hint="es-ES").say("/start")
-    assert greeting.startswith("Hola Ines")
+    assert greeting.startswith("Hola Ines, este es el bot SOS del Sistema de Solidaridad de la red.")
+    [arabic] = await chat(app, "karim-2", hint="ar").say("/start")
+    assert arabic.startswith("مرحبًا \u2068Karim-2\u2069، هذا هو بوت SOS")
 
 
 async def test_language_button_saves_the_choice_and_answers_in_it(app: App) -> None:
     newcomer = chat(app, "ines")
     await newcomer.say("/start")
     [answer] = await newcomer.press("العربية")
-    assert "العربية" in answer and "From now on" not in answer
+    assert answer == "من الآن فصاعدًا سأكتب إليك باللغة \u2068العربية\u2069."
     assert newcomer.transcript[-1].text.startswith("(edited)")
     async with app.sessions() as session:
         person = (await session.execute(select(Person))).scalar_one()
@@ -45,7 +47,7 @@ async def test_language_typed_directly_and_unknown_language(app: App) -> None:
     [answer] = await person.say("/language pt")
     assert "Português" in answer
     [refusal] = await person.say("/language de")
-    assert "de" not in refusal.split(":")[0]
+    assert refusal == "Idioma desconhecido. Escolha um de: en, es, fr, ar, pt."
     assert person.last_buttons[0][0].label == "English"
 
 
@@ -53,9 +55,9 @@ async def test_help_lists_only_what_the_role_may_use(app: App) -> None:
     await people(app)
     [defender_help] = await chat(app, "rafael").say("/help")
     [secretariat_help] = await chat(app, "sam").say("/help")
-    assert "VERIFY" not in defender_help and "GRANT" not in defender_help
+    assert "VERIFICAR" not in defender_help and "CONCEDER" not in defender_help
     assert "• VERIFY — verify an organisation and confirm its members" in secretariat_help
-    assert "• JOIN" in defender_help
+    assert "• ADERIR — indicar a que organização pertence" in defender_help  # Rafael reads Portuguese
 
 
 async def test_localised_command_words_work_as_plain_text(app: App) -> None:
@@ -63,6 +65,10 @@ async def test_localised_command_words_work_as_plain_text(app: App) -> None:
     for word in ("HELP", "AYUDA", "aide", "مساعدة", "Ajuda"):
         [answer] = await chat(app, "joseph").say(word)
         assert answer.startswith("You are registered as: member.")
+    [spanish] = await chat(app, "lucia").say("ayuda")
+    assert spanish.startswith("Estás registrado/a como: miembro.\nLo que puedes hacer:\n• INICIO — presentar el bot")
+    [arabic] = await chat(app, "karim").say("مساعدة")
+    assert arabic.startswith("أنت مسجَّل بصفة: \u2068مدافع\u2069.\nما يمكنك فعله:\n• ابدأ — التعريف بالبوت")
 
 
 async def test_unknown_commands_and_words_get_a_hint(app: App) -> None:
