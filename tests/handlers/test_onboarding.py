@@ -66,7 +66,9 @@ async def test_localised_command_words_work_as_plain_text(app: App) -> None:
         [answer] = await chat(app, "joseph").say(word)
         assert answer.startswith("You are registered as: member.")
     [spanish] = await chat(app, "lucia").say("ayuda")
-    assert spanish.startswith("Estás registrado/a como: miembro.\nLo que puedes hacer:\n• INICIO — presentar el bot")
+    assert spanish.startswith(
+        "Estás registrado/a como: miembro.\nLo que puedes hacer:\n• INICIO — presentar el bot"
+    )
     [arabic] = await chat(app, "karim").say("مساعدة")
     assert arabic.startswith("أنت مسجَّل بصفة: \u2068مدافع\u2069.\nما يمكنك فعله:\n• ابدأ — التعريف بالبوت")
 
