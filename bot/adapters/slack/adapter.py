@@ -1,0 +1,193 @@
+"""The Slack adapter: slack-bolt (HTTP Events API or Socket Mode) to receive, slack-sdk to send."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import convert
+from bot.adapters.slack.errors import translate
+from bot.adapters.slack.render import messages
+from bot.app import App
+from bot.core.delivery import DeliveryError
+from bot.core.events import Actor, ChatRef, Edit, Event, Notice, OutgoingMessage
+from bot.core.i18n import normalise_language
+
+log = logging.getLogger(__name__)
+Ack = Callable[..., Awaitable[None]]
+
+
+class SlackAdapter:
+    """Receives Slack requests through bolt and sends through the Web API."""
+
+    platform = convert.PLATFORM
+
+    def __init__(self, app: App, *, timeout: float = 10.0) -> None:
+        self.app = app
+        settings = app.settings
+        assert settings.slack_bot_token, "Slack is not configured"
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
+            timeout=int(max(1, timeout)),
+            retry_handlers=[],  # the outbox decides on retries, with the platform's Retry-After
+        )
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=False,
+            request_verification_enabled=not settings.slack_app_token,
+        )
+        self._people: dict[tuple[str, str], tuple[str, str | None]] = {}  # (team, user) → (name, locale)
+        self._socket: Any = None
+        self._register()
+
+    # Receiving ---------------------------------------------------------------------------------------
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """``POST /slack/events`` (events, slash commands, interactivity) in HTTP mode."""
+        return [] if self.app.settings.slack_app_token else [web.post("/slack/events", self._http)]
+
+    async def _http(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def start(self) -> None:
+        """Socket Mode connects out; HTTP mode needs nothing (Slack calls ``/slack/events``)."""
+        if self.app.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.app.settings.slack_app_token)
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        """Disconnect Socket Mode and close the Web API session."""
+        if self._socket is not None:
+            await self._socket.close_async()
+
+    def _register(self) -> None:
+        bolt = self.bolt
+
+        @bolt.command("/sos")
+        async def on_command(ack: Ack, body: dict[str, Any]) -> None:
+            await ack()
+            who = await self._actor(str(body.get("team_id", "")), str(body.get("user_id", "")))
+            await self._process(convert.command(body, who))
+
+        @bolt.event("message")
+        async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("subtype") or event.get("bot_id"):
+                return  # edits, joins and bots (ourselves included) are not people talking to us
+            who = await self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
+            converted = convert.message(body, event, who)
+            if converted is not None:
+                await self._process(converted)
+
+        @bolt.event("app_mention")
+        async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+            who = await self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
+            converted = convert.message(body, event, who)
+            if converted is not None:
+                await self._process(converted)
+
+        @bolt.action(re.compile(".*"))
+        async def on_action(ack: Ack, body: dict[str, Any]) -> None:
+            await ack()  # within Slack's 3 seconds, before any work
+            user = body.get("user") or {}
+            who = await self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
+            event = convert.action(body, who)
+            await self._process(event, ephemeral_to=who.user_id)
+
+        @bolt.view(re.compile(".*"))
+        async def on_view(ack: Ack, body: dict[str, Any]) -> None:
+            await ack()
+            user = body.get("user") or {}
+            who = await self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
+            dm = await self._dm_channel(who.user_id)
+            await self._process(convert.form(body, who, dm))
+
+        @bolt.error
+        async def on_error(error: Exception) -> None:
+            log.error("slack request failed: %s", type(error).__name__)
+
+    async def _actor(self, team: str, user_id: str) -> Actor:
+        """The acting user, with their name and locale read once from users.info and cached."""
+        key = (team, user_id)
+        if key not in self._people:
+            try:
+                answer = await self.client.users_info(user=user_id, include_locale=True)
+            except (SlackApiError, TimeoutError, OSError) as error:
+                log.warning("users.info failed: %s", translate(error).kind.value)
+                return Actor(convert.PLATFORM, user_id, team)  # not cached: try again next time
+            user = answer.get("user") or {}
+            self._people[key] = (str(user.get("real_name") or user.get("name") or ""), user.get("locale"))
+        name, locale = self._people[key]
+        return Actor(convert.PLATFORM, user_id, team, name, normalise_language(locale))
+
+    async def _dm_channel(self, user_id: str) -> str:
+        try:
+            answer = await self.client.conversations_open(users=user_id)
+            return str((answer.get("channel") or {}).get("id", f"D{user_id}"))
+        except (SlackApiError, TimeoutError, OSError):
+            return f"D{user_id}"
+
+    async def _process(self, event: Event, ephemeral_to: str | None = None) -> None:
+        try:
+            outcome = await self.app.dispatcher.handle(event)
+            for item in outcome.outgoing:
+                try:
+                    if isinstance(item, OutgoingMessage):
+                        await self.send(item)
+                    elif isinstance(item, Edit):
+                        await self.edit(item)
+                    elif isinstance(item, Notice) and ephemeral_to:
+                        await self._ephemeral(item, ephemeral_to)
+                except DeliveryError as error:
+                    log.warning("slack reply failed: %s", error.kind.value)
+        except Exception as error:  # the process never dies on a request
+            log.error("slack event failed: %s", type(error).__name__)
+
+    # Sending -----------------------------------------------------------------------------------------
+
+    async def send(self, message: OutgoingMessage) -> str:
+        """Post (split when long; buttons on the last part); returns the last part's ts."""
+        ts = ""
+        for text, blocks in messages(message.text, message.buttons):
+            try:
+                answer = await self.client.chat_postMessage(
+                    channel=message.chat.chat_id, text=text, blocks=blocks, thread_ts=message.reply_to
+                )
+            except (SlackApiError, TimeoutError, OSError) as error:
+                raise translate(error) from None
+            ts = str(answer.get("ts", ""))
+        return ts
+
+    async def edit(self, edit: Edit) -> None:
+        """Replace a message's text and buttons (the last part when a long text no longer fits)."""
+        text, blocks = messages(edit.text, edit.buttons)[-1]
+        try:
+            await self.client.chat_update(
+                channel=edit.chat.chat_id, ts=edit.message_id, text=text, blocks=blocks
+            )
+        except (SlackApiError, TimeoutError, OSError) as error:
+            raise translate(error) from None
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        """Delete a message the bot posted."""
+        try:
+            await self.client.chat_delete(channel=chat.chat_id, ts=message_id)
+        except (SlackApiError, TimeoutError, OSError) as error:
+            raise translate(error) from None
+
+    async def _ephemeral(self, notice: Notice, user_id: str) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=notice.chat.chat_id, user=user_id, text=notice.text)
+        except (SlackApiError, TimeoutError, OSError) as error:
+            raise translate(error) from None
