@@ -128,3 +128,8 @@ async def any_app(database_url: str) -> AsyncIterator[App]:
     bot = build_app(make_settings(database_url))
     yield bot
     await bot.close()
+
+
+from tests.rigs import slack, telegram, telegram_polling  # noqa: E402  (platform rigs for every test package)
+
+__all__ = ["slack", "telegram", "telegram_polling"]

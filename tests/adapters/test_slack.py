@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatKind, ChatRef, Edit, OutgoingMessage
 from storage.models import Person, ProcessedEvent
-from tests.adapters.conftest import MARIA, SAM, SlackRig
+from tests.rigs import MARIA, SAM, SlackRig
 
 DM_MARIA, DM_SAM = "DU0MARIA", "DU0SAM"
 

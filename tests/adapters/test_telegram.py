@@ -8,7 +8,7 @@ from bot.adapters.emulators.telegram import User
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatKind, ChatRef, Edit, OutgoingMessage
 from storage.models import Channel, Person, ProcessedEvent
-from tests.adapters.conftest import ANA, JOE, WEBHOOK_SECRET, TelegramRig
+from tests.rigs import ANA, JOE, WEBHOOK_SECRET, TelegramRig
 
 
 async def _answered(rig: TelegramRig, chat_id: int, count: int = 1) -> None:
@@ -73,7 +73,7 @@ async def test_group_membership_is_recorded(telegram: TelegramRig) -> None:
 
 
 async def test_webhook_refuses_a_wrong_secret_and_processes_a_replay_once(sqlite_url: str) -> None:
-    from tests.adapters.conftest import telegram_rig
+    from tests.rigs import telegram_rig
 
     rig = await telegram_rig(sqlite_url, "webhook")
     try:

@@ -1,0 +1,227 @@
+"""The outbox worker: delivers queued rows through the adapters, paced, retried, and never lost.
+
+Rows are claimed with a lease in short transactions, sent concurrently at the times the pacer hands out,
+and their outcomes written back in batches. A kill at any moment loses nothing: leased rows whose lease
+expires are claimed again, so a row in flight when the process died is sent at most once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter
+from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
+from storage import deliveries
+from storage.models import Delivery, utcnow
+from storage.outbox import to_edit, to_message
+
+log = logging.getLogger(__name__)
+TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Tuning of one worker; times are seconds, multiplied by ``time_scale`` (except the lease)."""
+
+    batch: int = 100
+    max_in_flight: int = 200
+    lease: float = 60.0
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    slowdown_period: float = 60.0
+    idle_poll: float = 0.25
+    flush_interval: float = 0.05
+    time_scale: float = 1.0
+
+
+@dataclass
+class _Pending:
+    results: deliveries.Results = field(default_factory=deliveries.Results)
+    lost: list[tuple[Delivery, FailureKind]] = field(default_factory=list)
+
+
+class OutboxWorker:
+    """Claims and delivers outbox rows until stopped."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        adapters: Mapping[str, PlatformAdapter],
+        *,
+        limits: Mapping[str, Limits] | None = None,
+        config: WorkerConfig | None = None,
+        on_target_lost: TargetLost | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.adapters = dict(adapters)
+        self.config = config or WorkerConfig()
+        scale = self.config.time_scale
+        base = DEFAULT_LIMITS if limits is None else limits
+        self.pacer = Pacer({platform: lim.scaled(scale) for platform, lim in base.items()})
+        self.on_target_lost = on_target_lost
+        self._pending = _Pending()
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.delivered = 0
+
+    # Loop --------------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set, then finish what is in flight."""
+        flusher = asyncio.create_task(self._flush_loop(stop))
+        try:
+            while not stop.is_set():
+                claimed = await self.drain_once()
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.config.idle_poll * self.config.time_scale)
+        finally:
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self.flush()
+
+    async def run_until_idle(self, timeout: float = 30.0) -> int:
+        """Deliver until no row is pending or leased (tests and benchmarks); returns rows delivered."""
+        stop = asyncio.Event()
+        runner = asyncio.create_task(self.run(stop))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while loop.time() < deadline:
+                await asyncio.sleep(self.config.idle_poll * self.config.time_scale)
+                if not self._tasks and not self._pending.results and await self._outstanding() == 0:
+                    break
+            else:
+                raise TimeoutError("outbox still has undelivered rows")
+        finally:
+            stop.set()
+            await runner
+        return self.delivered
+
+    async def drain_once(self) -> int:
+        """Claim one batch (if there is room in flight) and schedule its deliveries; returns rows claimed."""
+        room = self.config.max_in_flight - self._in_flight
+        if room <= 0:
+            await asyncio.sleep(self.config.flush_interval * self.config.time_scale)
+            return 0
+        # Not scaled: the lease must outlast a row's real time in flight, whatever the pacing scale.
+        lease = timedelta(seconds=self.config.lease)
+        async with self.sessions() as session, session.begin():
+            rows = await deliveries.claim(session, min(room, self.config.batch), lease)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for row in rows:
+            at = self.pacer.reserve(row.platform, row.chat_id, now)
+            self._in_flight += 1
+            task = asyncio.create_task(self._deliver(row, at))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(rows)
+
+    async def _outstanding(self) -> int:
+        async with self.sessions() as session:
+            result = await session.execute(
+                select(func.count(Delivery.id)).where(
+                    Delivery.status.in_([deliveries.PENDING, deliveries.LEASED])
+                )
+            )
+            return int(result.scalar_one())
+
+    # One delivery ------------------------------------------------------------------------------------
+
+    async def _deliver(self, row: Delivery, at: float) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            delay = at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            adapter = self.adapters.get(row.platform)
+            if adapter is None:
+                self._pending.results.failed.append((row.id, "rejected: platform not configured"))
+                return
+            message_id = await self._perform(adapter, row)
+            if message_id is not None:
+                self._pending.results.sent.append((row.id, message_id))
+                self.delivered += 1
+        except DeliveryError as error:
+            self._failed(row, error, loop.time())
+        except Exception as error:  # an adapter bug must not kill the worker; retry like a transient error
+            log.error("delivery %s crashed: %s", row.id, type(error).__name__)
+            self._failed(row, DeliveryError(FailureKind.TRANSIENT, type(error).__name__), loop.time())
+        finally:
+            self._in_flight -= 1
+
+    async def _perform(self, adapter: PlatformAdapter, row: Delivery) -> str | None:
+        if row.operation == "send":
+            return await adapter.send(to_message(row))
+        async with self.sessions() as session:
+            copy = await deliveries.delivered_copy(session, row)
+        if copy is None or copy.status == deliveries.FAILED:
+            self._pending.results.failed.append((row.id, "rejected: the original was not delivered"))
+            return None
+        if copy.platform_message_id is None:
+            # The original is still on its way: edit once it has landed (it may already carry this text).
+            retry_at = utcnow() + timedelta(seconds=self.config.backoff_base * self.config.time_scale)
+            self._pending.results.retry.append((row.id, retry_at, "waiting for the original"))
+            return None
+        if row.operation == "delete":
+            await adapter.delete(to_message(row).chat, copy.platform_message_id)
+        else:
+            await adapter.edit(to_edit(row, copy.platform_message_id))
+        return copy.platform_message_id
+
+    def _failed(self, row: Delivery, error: DeliveryError, now: float) -> None:
+        scale = self.config.time_scale
+        results = self._pending.results
+        detail = str(error)[:200]
+        if error.kind is FailureKind.RATE_LIMITED:
+            wait = (error.retry_after or 1.0) * (scale if scale < 1 else 1.0)
+            self.pacer.release(row.platform, row.chat_id, now + wait)
+            self.pacer.slow_down(row.platform, now, self.config.slowdown_period * scale)
+            results.retry.append((row.id, utcnow() + timedelta(seconds=wait), detail))
+        elif error.kind is FailureKind.MIGRATED and error.new_chat_id:
+            results.moved.append((row.id, error.new_chat_id))
+        elif error.kind in (FailureKind.BLOCKED, FailureKind.NOT_FOUND):
+            results.failed.append((row.id, detail))
+            self._pending.lost.append((row, error.kind))
+        elif error.kind is FailureKind.TRANSIENT and row.attempts < self.config.max_attempts:
+            backoff = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (row.attempts - 1)) * scale
+            results.retry.append((row.id, utcnow() + timedelta(seconds=backoff), detail))
+        else:
+            results.failed.append((row.id, detail))
+
+    # Writing outcomes --------------------------------------------------------------------------------
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_interval * self.config.time_scale)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write collected outcomes in one transaction, then tell whoever cares about lost targets."""
+        pending, self._pending = self._pending, _Pending()
+        if not pending.results and not pending.lost:
+            return
+        async with self.sessions() as session, session.begin():
+            await deliveries.record(session, pending.results)
+            for row, _kind in pending.lost:
+                await deliveries.deactivate_target(session, row)
+        for row, kind in pending.lost:
+            log.warning("target lost on %s: %s (delivery %s)", row.platform, kind.value, row.id)
+            if self.on_target_lost is not None:
+                try:
+                    await self.on_target_lost(row, kind)
+                except Exception as error:
+                    log.error("on_target_lost failed: %s", type(error).__name__)

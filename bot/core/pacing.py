@@ -1,0 +1,80 @@
+"""Pacing below the platforms' published limits, so a healthy broadcast never sees a 429.
+
+Each send reserves a slot with GCRA-style "theoretical arrival times": one per chat (1/s for a Telegram
+private chat, 20/min for a group or channel, 1/s for a Slack channel) and one per platform (Telegram's
+30/s overall). A reservation never blocks other chats: a slow group only pushes its own slots back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Minimum spacing between two messages, in seconds (already scaled)."""
+
+    overall: float  # between any two messages on the platform (0: no overall limit)
+    private_chat: float
+    group_chat: float
+
+    def scaled(self, factor: float) -> Limits:
+        """The same limits with windows multiplied by ``factor`` (tests and benchmarks shrink time)."""
+        return Limits(self.overall * factor, self.private_chat * factor, self.group_chat * factor)
+
+
+# A safety margin under the published figures: jitter between our clock and the platform's must not tip a
+# full-speed broadcast over the limit.
+MARGIN = 1.04
+TELEGRAM = Limits(overall=MARGIN / 30, private_chat=MARGIN * 1.0, group_chat=MARGIN * 3.0)
+SLACK = Limits(overall=0.0, private_chat=MARGIN * 1.0, group_chat=MARGIN * 1.0)
+UNLIMITED = Limits(0.0, 0.0, 0.0)
+DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
+
+
+def is_group(platform: str, chat_id: str) -> bool:
+    """Telegram groups and channels have negative ids; Slack DMs start with D."""
+    if platform == "telegram":
+        return chat_id.startswith("-")
+    if platform == "slack":
+        return not chat_id.startswith("D")
+    return False
+
+
+@dataclass
+class Pacer:
+    """Hands out send times that respect per-chat and per-platform spacing."""
+
+    limits: dict[str, Limits] = field(default_factory=dict)
+    _chat_next: dict[tuple[str, str], float] = field(default_factory=dict)
+    _platform_next: dict[str, float] = field(default_factory=dict)
+    _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
+
+    def reserve(self, platform: str, chat_id: str, now: float) -> float:
+        """The earliest time a message to ``chat_id`` may go, and book it."""
+        limits = self.limits.get(platform, UNLIMITED)
+        factor = self._factor(platform, now)
+        chat_gap = (limits.group_chat if is_group(platform, chat_id) else limits.private_chat) * factor
+        at = max(now, self._chat_next.get((platform, chat_id), now))
+        if limits.overall:
+            at = max(at, self._platform_next.get(platform, now))
+            self._platform_next[platform] = at + limits.overall * factor
+        self._chat_next[(platform, chat_id)] = at + chat_gap
+        return at
+
+    def release(self, platform: str, chat_id: str, not_before: float) -> None:
+        """Push a chat's next slot to ``not_before`` (after a 429's retry-after)."""
+        key = (platform, chat_id)
+        self._chat_next[key] = max(self._chat_next.get(key, 0.0), not_before)
+
+    def slow_down(self, platform: str, now: float, period: float, factor: float = 2.0) -> None:
+        """After a 429, space a platform's messages ``factor`` times wider for ``period`` seconds."""
+        self._slowdown[platform] = (factor, now + period)
+
+    def _factor(self, platform: str, now: float) -> float:
+        factor, until = self._slowdown.get(platform, (1.0, 0.0))
+        return factor if now < until else 1.0
+
+    def forget_idle(self, now: float) -> None:
+        """Drop bookkeeping for chats whose slots are in the past (keeps memory flat on huge fan-outs)."""
+        self._chat_next = {key: at for key, at in self._chat_next.items() if at > now}
