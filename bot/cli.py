@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter drowns the console
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token in the URL
     if args.command == "gen-key":
         from storage.crypto import generate_key
 
@@ -68,8 +69,16 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             from bot.demo import play
 
             return await play(app)
-        if args.command == "console" or (args.command == "run" and settings.sandbox):
+        if args.command == "console":
+            if not settings.sandbox:
+                print("sosbot: the console is for sandbox mode (no platform token set)", file=sys.stderr)
+                return 2
             return await _console(app, args.person)
+        if args.command == "run" and settings.sandbox:
+            from bot.runner import sandbox
+
+            async with sandbox(app):
+                return await _console(app, args.person)
         from bot.runner import run_platforms
 
         return await run_platforms(app)
@@ -83,9 +92,6 @@ async def _console(app: object, key: str) -> int:
     from bot.sandbox import find, seed
 
     assert isinstance(app, App)
-    if not app.settings.sandbox:
-        print("sosbot: the console is for sandbox mode (no platform token set)", file=sys.stderr)
-        return 2
     await seed(app.sessions)
     person = find(key)
     log.info("sandbox mode: chatting as %s", person.name if person else key)

@@ -102,7 +102,7 @@ class PersonRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def listing(self, limit: int = 30) -> Sequence[Person]:
-        """Persons not erased, secretariat first, then by number."""
+        """Persons not erased, grouped by role (defender, member, secretariat), then by number."""
         result = await self.session.execute(
             select(Person).where(Person.erased_at.is_(None)).order_by(Person.role, Person.id).limit(limit)
         )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import SecretariatIdentity, Settings
 from bot.core import metrics
 from bot.core.commands import build_aliases, normalise_word
 from bot.core.context import FLOW_ACTION_PREFIX, Context
@@ -56,6 +57,10 @@ class Dispatcher:
         self.settings = settings
         self.aliases = build_aliases(router.commands)
         self._secretariat = {(s.platform, s.workspace, s.user_id) for s in settings.secretariat}
+
+    def add_secretariat(self, identities: Iterable[SecretariatIdentity]) -> None:
+        """Bootstrap more secretariat identities (the demo's Slack secretariat member)."""
+        self._secretariat |= {(s.platform, s.workspace, s.user_id) for s in identities}
 
     async def handle(self, event: Event) -> Outcome:
         """Process ``event`` once and return what to send; never raises for a handler's failure."""

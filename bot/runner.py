@@ -1,0 +1,102 @@
+"""Running the process: platform adapters, the web server and the outbox worker, until a signal stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from bot.adapters.emulators.slack import SlackEmulator
+from bot.adapters.emulators.telegram import TelegramEmulator
+from bot.app import App
+from bot.core.delivery import PlatformAdapter
+from bot.web import build_web_app, start_site
+
+log = logging.getLogger(__name__)
+
+
+def build_adapters(app: App) -> list[PlatformAdapter]:
+    """One adapter per configured platform."""
+    adapters: list[PlatformAdapter] = []
+    if app.settings.telegram_enabled:
+        from bot.adapters.telegram import build_telegram_adapter
+
+        adapters.append(build_telegram_adapter(app))
+    if app.settings.slack_enabled:
+        from bot.adapters.slack import build_slack_adapter
+
+        adapters.append(build_slack_adapter(app))
+    return adapters
+
+
+@contextlib.asynccontextmanager
+async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[int]:
+    """Serve HTTP, start the adapters and the outbox worker; yields the bound HTTP port."""
+    from bot.core.outbox import OutboxWorker
+    from bot.web import bound_port
+
+    runner = await start_site(build_web_app(app, adapters), app.settings.http_host, app.settings.http_port)
+    stop_worker = asyncio.Event()
+    worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters})
+    worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
+    started: list[PlatformAdapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+        yield bound_port(runner)
+    finally:
+        stop_worker.set()
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(worker_task, timeout=10)
+        await runner.cleanup()
+
+
+async def run_platforms(app: App) -> int:
+    """Run every configured platform until SIGINT or SIGTERM."""
+    adapters = build_adapters(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with serving(app, adapters) as port:
+        log.info("serving %s on %s:%d", ", ".join(a.platform for a in adapters), app.settings.http_host, port)
+        await stop.wait()
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def sandbox_platforms(app: App) -> AsyncIterator[tuple[TelegramEmulator, SlackEmulator]]:
+    """Start both loopback emulators and point the app's settings at them (sandbox mode and the demo)."""
+    telegram, slack = TelegramEmulator(), SlackEmulator()
+    telegram_url = await telegram.start()
+    slack_url = await slack.start()
+    try:
+        app.settings = replace(
+            app.settings,
+            telegram_token=telegram.token,
+            telegram_api_url=telegram_url,
+            slack_bot_token=slack.bot_token,
+            slack_signing_secret=slack.signing_secret,
+            slack_api_url=slack_url,
+        )
+        yield telegram, slack
+    finally:
+        await slack.stop()
+        await telegram.stop()
+
+
+@contextlib.asynccontextmanager
+async def sandbox(app: App) -> AsyncIterator[tuple[TelegramEmulator, SlackEmulator]]:
+    """The whole bot on both emulators: adapters, web server and outbox worker, ready for played users."""
+    async with sandbox_platforms(app) as (telegram, slack):
+        async with serving(app, build_adapters(app)) as port:
+            slack.events_url = f"http://127.0.0.1:{port}/slack/events"
+            log.info("sandbox: Telegram and Slack emulators on loopback, bot on port %d", port)
+            yield telegram, slack
