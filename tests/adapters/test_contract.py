@@ -1,0 +1,142 @@
+"""One contract: the same dialog scenarios through the console, Telegram (polling and webhook) and Slack (HTTP).
+
+Each driver plays one person on its platform and returns the texts that person saw appear (new messages
+or edits), exactly as the platform received them — so the scenarios assert what a user sees, everywhere.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import pytest
+
+from bot.adapters.console import ConsoleChat
+from bot.adapters.emulators.slack import SlackUser
+from bot.adapters.emulators.telegram import User
+from bot.adapters.telegram.render import RLM
+from tests.rigs import SlackRig, TelegramRig, slack_rig, telegram_rig
+from tests.support import chat
+
+
+class Driver(Protocol):
+    """One person on one platform."""
+
+    async def say(self, text: str) -> list[str]: ...
+    async def press(self, label: str) -> list[str]: ...
+
+
+class ConsoleDriver:
+    def __init__(self, console: ConsoleChat) -> None:
+        self.console = console
+
+    async def say(self, text: str) -> list[str]:
+        return await self.console.say(text)
+
+    async def press(self, label: str) -> list[str]:
+        return await self.console.press(label)
+
+
+class TelegramDriver:
+    def __init__(self, rig: TelegramRig, user: User) -> None:
+        self.rig, self.user = rig, user
+
+    async def _seen(self, act: object) -> list[str]:
+        emulator = self.rig.emulator
+        before = {m.message_id: m.text for m in emulator.messages_in(self.user.id)}
+        calls = len(emulator.calls)
+        await act  # type: ignore[misc]
+        await emulator.wait_for(
+            lambda: any(c.method in ("sendMessage", "editMessageText") for c in emulator.calls[calls:])
+        )
+        await emulator.wait_for(lambda: True, timeout=0.05)
+        changed = [m for m in emulator.messages_in(self.user.id) if before.get(m.message_id) != m.text]
+        return [html.unescape(m.text.removeprefix(RLM)) for m in changed]
+
+    async def say(self, text: str) -> list[str]:
+        return await self._seen(self.rig.emulator.user_says(self.user, text))
+
+    async def press(self, label: str) -> list[str]:
+        emulator = self.rig.emulator
+        message = next(
+            m
+            for m in reversed(emulator.messages_in(self.user.id))
+            if m.reply_markup and m.reply_markup.get("inline_keyboard")
+        )
+        return await self._seen(emulator.press_button(self.user, message, label))
+
+
+class SlackDriver:
+    def __init__(self, rig: SlackRig, user: SlackUser) -> None:
+        self.rig, self.user = rig, user
+        self.channel = rig.emulator.dm_channel(user)
+
+    async def _seen(self, act: object) -> list[str]:
+        emulator = self.rig.emulator
+        before = {m.ts: m.text for m in emulator.messages_in(self.channel)}
+        calls = len(emulator.calls)
+        await act  # type: ignore[misc]
+        await emulator.wait_for(
+            lambda: any(c.method in ("chat.postMessage", "chat.update") for c in emulator.calls[calls:])
+        )
+        await emulator.wait_for(lambda: True, timeout=0.05)
+        changed = [m for m in emulator.messages_in(self.channel) if before.get(m.ts) != m.text]
+        return [html.unescape(m.text) for m in changed]
+
+    async def say(self, text: str) -> list[str]:
+        emulator = self.rig.emulator
+        if text.startswith("/"):
+            return await self._seen(emulator.slash(self.user, text[1:]))
+        return await self._seen(emulator.user_says(self.user, text))
+
+    async def press(self, label: str) -> list[str]:
+        emulator = self.rig.emulator
+        message = next(m for m in reversed(emulator.messages_in(self.channel)) if m.buttons())
+        return await self._seen(emulator.press(self.user, message, label))
+
+
+@pytest.fixture(params=["console", "telegram-polling", "telegram-webhook", "slack-http"])
+async def person(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Driver]:
+    """A newcomer named Ana whose platform says she writes English."""
+    if request.param == "console":
+        from bot.app import build_app
+        from tests.conftest import make_settings
+
+        app = build_app(make_settings(sqlite_url))
+        yield ConsoleDriver(chat(app, "ana", hint="en"))
+        await app.close()
+    elif request.param.startswith("telegram"):
+        rig = await telegram_rig(sqlite_url, request.param.split("-")[1])
+        yield TelegramDriver(rig, User(4242, "Ana", "en"))
+        await rig.close()
+    else:
+        srig = await slack_rig(sqlite_url)
+        user = srig.emulator.add_user(SlackUser("U0ANA", "Ana", "en-US"))
+        yield SlackDriver(srig, user)
+        await srig.close()
+
+
+async def test_onboarding_in_three_languages(person: Driver) -> None:
+    [greeting] = await person.say("/start")
+    assert greeting.startswith("Hello Ana, this is the SOS bot of the network's Solidarity System.")
+    assert await person.press("Español") == ["A partir de ahora te escribiré en Español."]
+    [help_text] = await person.say("AYUDA")
+    assert help_text.startswith("Estás registrado/a como: defensor.\nLo que puedes hacer:")
+    await person.say("/language")
+    assert await person.press("العربية") == ["من الآن فصاعدًا سأكتب إليك باللغة \u2068العربية\u2069."]
+
+
+async def test_join_flow_with_escaping_and_cancel(person: Driver) -> None:
+    assert await person.say("/join") == [
+        "Which organisation do you belong to? Type its full name (or CANCEL)."
+    ]
+    assert await person.say("<b>Tierra</b> & Co") == ["In which country is <b>Tierra</b> & Co based?"]
+    assert await person.say("CANCEL") == ["Cancelled. Nothing was saved."]
+    assert await person.say("hello?") == ["I didn't understand that. Type HELP to see what you can do."]
+
+
+async def test_forget_kept_by_button_and_an_unknown_command(person: Driver) -> None:
+    await person.say("/forget")
+    assert await person.press("Keep my data") == ["Nothing was erased."]
+    assert await person.say("/frobnicate") == ["I don't know that command. Type HELP to see what you can do."]
