@@ -147,6 +147,7 @@ class OutboxWorker:
             delay = at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            await self.pacer.depart(row.platform)
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 self._pending.results.failed.append((row.id, "rejected: platform not configured"))

@@ -7,6 +7,7 @@ private chat, 20/min for a group or channel, 1/s for a Slack channel) and one pe
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 
@@ -43,24 +44,44 @@ def is_group(platform: str, chat_id: str) -> bool:
 
 @dataclass
 class Pacer:
-    """Hands out send times that respect per-chat and per-platform spacing."""
+    """Hands out send times that respect per-chat spacing, and gates departures per platform.
+
+    Per-chat slots are booked ahead (different chats never wait for each other). The platform-wide
+    spacing is measured between actual departures instead: if the event loop was busy and a send
+    leaves late, the next one still waits a full interval, so a lag never turns into a burst.
+    """
 
     limits: dict[str, Limits] = field(default_factory=dict)
     _chat_next: dict[tuple[str, str], float] = field(default_factory=dict)
     _platform_next: dict[str, float] = field(default_factory=dict)
+    _gates: dict[str, asyncio.Lock] = field(default_factory=dict)
     _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
 
     def reserve(self, platform: str, chat_id: str, now: float) -> float:
-        """The earliest time a message to ``chat_id`` may go, and book it."""
+        """The earliest time a message to ``chat_id`` may go, and book it for that chat."""
         limits = self.limits.get(platform, UNLIMITED)
-        factor = self._factor(platform, now)
-        chat_gap = (limits.group_chat if is_group(platform, chat_id) else limits.private_chat) * factor
+        chat_gap = (limits.group_chat if is_group(platform, chat_id) else limits.private_chat) * self._factor(
+            platform, now
+        )
         at = max(now, self._chat_next.get((platform, chat_id), now))
-        if limits.overall:
-            at = max(at, self._platform_next.get(platform, now))
-            self._platform_next[platform] = at + limits.overall * factor
         self._chat_next[(platform, chat_id)] = at + chat_gap
         return at
+
+    async def depart(self, platform: str) -> None:
+        """Wait for the platform-wide spacing since the previous departure, then leave."""
+        limits = self.limits.get(platform, UNLIMITED)
+        if not limits.overall:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._gates.setdefault(platform, asyncio.Lock()):
+            slot = self._platform_next.get(platform, 0.0)
+            if slot > loop.time():
+                await asyncio.sleep(slot - loop.time())
+            now = loop.time()
+            interval = limits.overall * self._factor(platform, now)
+            # A sleep overshoots by a little: keep to the schedule then, but never catch up a real lag.
+            base = slot if now - slot < interval / 2 else now
+            self._platform_next[platform] = base + interval
 
     def release(self, platform: str, chat_id: str, not_before: float) -> None:
         """Push a chat's next slot to ``not_before`` (after a 429's retry-after)."""
@@ -74,7 +95,3 @@ class Pacer:
     def _factor(self, platform: str, now: float) -> float:
         factor, until = self._slowdown.get(platform, (1.0, 0.0))
         return factor if now < until else 1.0
-
-    def forget_idle(self, now: float) -> None:
-        """Drop bookkeeping for chats whose slots are in the past (keeps memory flat on huge fan-outs)."""
-        self._chat_next = {key: at for key, at in self._chat_next.items() if at > now}
