@@ -54,7 +54,9 @@ i18n-check: $(STAMP)
 	$(BIN)/python -m bot.core.i18n_check
 
 bench: install
-	@echo "benchmarks: see bench/README.md"
+	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.outbox_ceiling
+	$(BIN)/python -m bench.crash
 
 clean:
 	rm -rf $(VENV) sos.db sos.db-wal sos.db-shm

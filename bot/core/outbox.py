@@ -71,6 +71,7 @@ class OutboxWorker:
         self._pending = _Pending()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._flush_now = asyncio.Event()
         self.delivered = 0
 
     # Loop --------------------------------------------------------------------------------------------
@@ -163,6 +164,8 @@ class OutboxWorker:
             self._failed(row, DeliveryError(FailureKind.TRANSIENT, type(error).__name__), loop.time())
         finally:
             self._in_flight -= 1
+            if self._in_flight == 0:
+                self._flush_now.set()  # the batch is done: record it before claiming more
 
     async def _perform(self, adapter: PlatformAdapter, row: Delivery) -> str | None:
         if row.operation == "send":
@@ -207,7 +210,11 @@ class OutboxWorker:
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(self.config.flush_interval * self.config.time_scale)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._flush_now.wait(), self.config.flush_interval * self.config.time_scale
+                )
+            self._flush_now.clear()
             await self.flush()
 
     async def flush(self) -> None:
