@@ -7,8 +7,24 @@ from bot.core.router import Router
 
 def build_router() -> Router:
     """The composition of every feature router (what the dispatcher serves)."""
-    from handlers import identities, onboarding, organisations, privacy, roles
+    from handlers import (
+        appeals,
+        channels,
+        identities,
+        onboarding,
+        organisations,
+        privacy,
+        roles,
+        subscriptions,
+    )
 
     return Router().include(
-        onboarding.router, organisations.router, roles.router, privacy.router, identities.router
+        onboarding.router,
+        organisations.router,
+        roles.router,
+        privacy.router,
+        identities.router,
+        channels.router,
+        subscriptions.router,
+        appeals.router,
     )

@@ -30,6 +30,7 @@ class Target:
     language: str
     workspace: str = ""
     kind: ChatKind = ChatKind.GROUP
+    timezone: str | None = None  # the reader's, for dates; None for channels (UTC, named as such)
 
     def chat(self) -> ChatRef:
         """The neutral chat reference of this target."""

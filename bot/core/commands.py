@@ -32,6 +32,12 @@ COMMAND_WORDS: tuple[str, ...] = (
     pgettext("command", "revoke"),
     pgettext("command", "audit"),
     pgettext("command", "link"),
+    pgettext("command", "channel"),
+    pgettext("command", "channels"),
+    pgettext("command", "subscribe"),
+    pgettext("command", "unsubscribe"),
+    pgettext("command", "appeal"),
+    pgettext("command", "settings"),
 )
 
 
