@@ -94,7 +94,7 @@ class Translator:
 
     def _value(self, value: object) -> str:
         shown = format_decimal(value, locale=self.locale) if isinstance(value, int) else str(value)
-        return isolate(shown) if self.rtl else shown
+        return isolate(shown) if self.rtl and shown else shown
 
     def gettext(self, message: str, **values: object) -> str:
         """Translate ``message`` and fill its ``{placeholders}``."""
