@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="play a scripted scenario and print the transcript")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     commands.add_parser("gen-key", help="print a new key for SOS_DATA_KEY")
+    commands.add_parser(
+        "purge", help="remove sensitive fields of cases closed longer ago than SOS_RETENTION_DAYS"
+    )
+    commands.add_parser("rotate-key", help="re-encrypt every sensitive field under the newest SOS_DATA_KEY")
     return parser
 
 
@@ -65,6 +69,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade_async(settings.database_url)
     app = build_app(settings)
     try:
+        if args.command in ("purge", "rotate-key"):
+            return await _data_protection(app, args.command)
         if args.command == "demo":
             from bot.demo import play
 
@@ -84,6 +90,23 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
         return await run_platforms(app)
     finally:
         await app.close()
+
+
+async def _data_protection(app: object, command: str) -> int:
+    from bot.app import App
+    from storage.cases import purge_closed, reencrypt_all
+
+    assert isinstance(app, App)
+    async with app.sessions() as session, session.begin():
+        if command == "purge":
+            count = await purge_closed(session, app.settings.retention_days)
+            print(
+                f"purged the sensitive fields of {count} case(s) closed more than {app.settings.retention_days} days ago"
+            )
+        else:
+            count = await reencrypt_all(session)
+            print(f"re-encrypted {count} field(s) under the newest key")
+    return 0
 
 
 async def _console(app: object, key: str) -> int:

@@ -9,11 +9,13 @@ def build_router() -> Router:
     """The composition of every feature router (what the dispatcher serves)."""
     from handlers import (
         appeals,
+        cases,
         channels,
         identities,
         onboarding,
         organisations,
         privacy,
+        reports,
         roles,
         subscriptions,
     )
@@ -27,4 +29,6 @@ def build_router() -> Router:
         channels.router,
         subscriptions.router,
         appeals.router,
+        reports.router,
+        cases.router,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AuditEntry,
+    Case,
     Channel,
     Conversation,
     Identity,
@@ -116,6 +117,8 @@ class PersonRepository:
         """
         removed = await self.session.execute(delete(Identity).where(Identity.person_id == person.id))
         await self.session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+        # Their cases stay with the secretariat, pseudonymous: the way to reach them goes with them.
+        await self.session.execute(update(Case).where(Case.reporter_id == person.id).values(contact=None))
         person.display_name = None
         person.language = None
         person.timezone = None

@@ -21,6 +21,7 @@ from bot.core.events import (
     ChatKind,
     ChatRef,
     CommandEvent,
+    Delete,
     Edit,
     Event,
     Notice,
@@ -91,7 +92,7 @@ class ConsoleChat:
             word, *args = text[1:].split()
             event = CommandEvent(event_id, self.actor, chat, name=word, args=tuple(args))
         else:
-            event = TextEvent(event_id, self.actor, chat, text=text)
+            event = TextEvent(event_id, self.actor, chat, text=text, message_id=f"in-{event_id}")
         return await self.send(event)
 
     async def press(self, label_or_number: str | int) -> list[str]:
@@ -120,9 +121,10 @@ class ConsoleChat:
     async def send(self, event: Event) -> list[str]:
         """Dispatch any event and record the answers."""
         outcome = await self.dispatcher.handle(event)
-        return [self._record(item) for item in outcome.outgoing]
+        recorded = [self._record(item) for item in outcome.outgoing]
+        return [text for text in recorded if text is not None]
 
-    def _record(self, item: Outgoing) -> str:
+    def _record(self, item: Outgoing) -> str | None:
         if isinstance(item, OutgoingMessage):
             self.transcript.append(Line("bot", item.text, item.buttons))
             if item.buttons:
@@ -133,6 +135,9 @@ class ConsoleChat:
             self.transcript.append(Line("bot", f"(edited) {item.text}", item.buttons))
             self.last_buttons = item.buttons
             return item.text
+        if isinstance(item, Delete):
+            self.transcript.append(Line("bot", f"(deletes message {item.message_id})"))
+            return None
         assert isinstance(item, Notice)
         self.transcript.append(Line("bot", f"({item.text})"))
         return item.text

@@ -38,6 +38,16 @@ COMMAND_WORDS: tuple[str, ...] = (
     pgettext("command", "unsubscribe"),
     pgettext("command", "appeal"),
     pgettext("command", "settings"),
+    pgettext("command", "report"),
+    pgettext("command", "back"),
+    pgettext("command", "clear"),
+    pgettext("command", "cases"),
+    pgettext("command", "case"),
+    pgettext("command", "status"),
+    pgettext("command", "assign"),
+    pgettext("command", "note"),
+    pgettext("command", "reply"),
+    pgettext("command", "mycases"),
 )
 
 

@@ -10,6 +10,7 @@ from bot.core.events import (
     ActionEvent,
     Button,
     ChatRef,
+    Delete,
     Edit,
     Event,
     Notice,
@@ -99,6 +100,10 @@ class Context:
             subject, target, payload, priority=priority, revision=revision
         )
         return queued is not None
+
+    def delete(self, message_id: str) -> None:
+        """Delete a message in this chat after answering (e.g. a defender's report, once stored)."""
+        self.outgoing.append(Delete(self.chat, message_id))
 
     def notice(self, text: str) -> None:
         """A short acknowledgement of a button press."""

@@ -63,9 +63,10 @@ class CommandEvent(Event):
 
 @dataclass(frozen=True)
 class TextEvent(Event):
-    """Free text typed by a person."""
+    """Free text typed by a person; ``message_id`` lets the bot delete it later (sensitive reports)."""
 
     text: str = ""
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,15 @@ class Notice:
     text: str
 
 
-Outgoing = OutgoingMessage | Edit | Notice
+@dataclass(frozen=True)
+class Delete:
+    """Delete a message in a chat (the bot's own, or a person's in a private chat where the platform allows)."""
+
+    chat: ChatRef
+    message_id: str
+
+
+Outgoing = OutgoingMessage | Edit | Notice | Delete
 
 
 @dataclass

@@ -21,7 +21,7 @@ from bot.app import App
 from bot.config import LANGUAGES
 from bot.core.commands import localised_word
 from bot.core.delivery import DeliveryError
-from bot.core.events import ChatRef, Edit, Notice, OutgoingMessage
+from bot.core.events import ChatRef, Delete, Edit, Notice, OutgoingMessage
 from bot.core.i18n import translator
 from storage.models import Role
 from storage.repositories import Store
@@ -135,6 +135,8 @@ class TelegramAdapter:
                 await self.send(item)
             elif isinstance(item, Edit):
                 await self.edit(item)
+            elif isinstance(item, Delete):
+                await self.delete(item.chat, item.message_id)
         except DeliveryError as error:
             log.warning("telegram reply failed: %s", error.kind.value)
 

@@ -45,4 +45,4 @@ def to_event(update: Update, bot_username: str | None = None) -> Event | None:
         if addressee and bot_username and addressee.lower() != bot_username.lower():
             return None  # a command for another bot in the same group
         return CommandEvent(event_id, who, where, name=name.lower(), args=tuple(args))
-    return TextEvent(event_id, who, where, text=text)
+    return TextEvent(event_id, who, where, text=text, message_id=str(message.message_id))
