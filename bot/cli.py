@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="play a scripted scenario and print the transcript")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     commands.add_parser("gen-key", help="print a new key for SOS_DATA_KEY")
+    export = commands.add_parser("export-letter", help="write a letter and its signatories as CSV and HTML")
+    export.add_argument("reference")
+    export.add_argument(
+        "--language", default=None, help="the letter's language for the HTML (default: its first)"
+    )
+    export.add_argument("--out", default=".", help="folder to write REF.csv and REF.html into")
     commands.add_parser(
         "purge", help="remove sensitive fields of cases closed longer ago than SOS_RETENTION_DAYS"
     )
@@ -69,6 +75,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade_async(settings.database_url)
     app = build_app(settings)
     try:
+        if args.command == "export-letter":
+            return await _export_letter(app, args.reference, args.language, args.out)
         if args.command in ("purge", "rotate-key"):
             return await _data_protection(app, args.command)
         if args.command == "demo":
@@ -90,6 +98,44 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
         return await run_platforms(app)
     finally:
         await app.close()
+
+
+async def _export_letter(app: object, reference: str, language: str | None, out: str) -> int:
+    from pathlib import Path
+
+    from bot.app import App
+    from storage.letter_export import to_csv, to_html
+    from storage.letters import LetterRepository
+
+    assert isinstance(app, App)
+    async with app.sessions() as session:
+        letters = LetterRepository(session)
+        letter = await letters.by_reference(reference)
+        if letter is None:
+            print(f"sosbot: no letter has the reference {reference.upper()}", file=sys.stderr)
+            return 2
+        texts = await letters.texts(letter.id)
+        chosen = language if language in texts else next(iter(texts))
+        signatories = await letters.signatories(letter.id)
+    files = {
+        f"{letter.reference}.csv": to_csv(signatories),
+        f"{letter.reference}.html": to_html(letter, texts[chosen], chosen, signatories),
+    }
+    await asyncio.to_thread(_write_files, Path(out), files)
+    folder = out
+    print(
+        f"wrote {letter.reference}.csv and {letter.reference}.html ({len(signatories)} signatories) to {folder}"
+    )
+    return 0
+
+
+def _write_files(folder: object, files: dict[str, str]) -> None:
+    from pathlib import Path
+
+    assert isinstance(folder, Path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_text(content, encoding="utf-8")
 
 
 async def _data_protection(app: object, command: str) -> int:

@@ -12,6 +12,7 @@ def build_router() -> Router:
         cases,
         channels,
         identities,
+        letters,
         onboarding,
         organisations,
         privacy,
@@ -31,4 +32,5 @@ def build_router() -> Router:
         appeals.router,
         reports.router,
         cases.router,
+        letters.router,
     )

@@ -48,6 +48,8 @@ COMMAND_WORDS: tuple[str, ...] = (
     pgettext("command", "note"),
     pgettext("command", "reply"),
     pgettext("command", "mycases"),
+    pgettext("command", "letter"),
+    pgettext("command", "withdraw"),
 )
 
 

@@ -1,0 +1,456 @@
+"""Collective letters: drafted and published by the secretariat, signed with one tap on behalf of an
+organisation, withdrawn until the deadline, counted live, closed with thanks, exported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import LANGUAGES
+from bot.core.context import Context
+from bot.core.events import Button, Event
+from bot.core.i18n import N_, Translator, translator
+from bot.core.router import MEMBERS, SECRETARIAT, Router
+from storage.appeals import set_setting, setting
+from storage.letter_export import to_csv
+from storage.letters import LetterRepository, queue_count_edits
+from storage.models import Letter, Organisation, utcnow
+from storage.outbox import NORMAL, encode
+from storage.targeting import TargetSpec, parse, resolve
+
+router = Router()
+draft = router.flow("letter", roles=SECRETARIAT)
+MODES = {"organisations": N_("Organisations"), "individuals": N_("Individuals"), "both": N_("Both")}
+
+
+def _repo(ctx: Context) -> LetterRepository:
+    return LetterRepository(ctx.store.session)
+
+
+def render(letter: Letter, body: str, language: str, count: int, timezone: str | None = None) -> str:
+    """The letter as a reader of ``language`` sees it, with the live count."""
+    t = Translator(language, timezone) if timezone else translator(language)
+    lines = [t.gettext("✍️ Collective letter {reference}", reference=letter.reference)]
+    lines.append(t.gettext("To: {addressee}", addressee=letter.addressee))
+    lines.append("")
+    lines.append(body)
+    if letter.deadline is not None:
+        lines.append("")
+        lines.append(t.gettext("Sign before: {date}", date=t.format_datetime(letter.deadline, "long")))
+    lines.append(t.ngettext("{n} organisation has signed.", "{n} organisations have signed.", count))
+    return "\n".join(lines)
+
+
+def sign_button(letter: Letter, language: str) -> list[list[Button]]:
+    """The Sign button, in the reader's language."""
+    return [[Button(translator(language).gettext("Sign"), "sign", str(letter.id))]]
+
+
+def _body(texts: dict[str, str], language: str, default: str) -> str:
+    return texts.get(language) or texts.get(default) or next(iter(texts.values()))
+
+
+@router.command(
+    "letter",
+    roles=SECRETARIAT,
+    summary=N_("collective letters: LETTER new, translate, target, publish, close…"),
+)
+async def letter(ctx: Context, event: Event) -> None:
+    """``letter <sub> [REF] [args]``."""
+    words = ctx.answer.split()
+    sub = words[0].lower() if words else ""
+    if sub == "new":
+        if not ctx.chat.is_private:
+            ctx.reply(ctx._("Please write to me in a private chat for this."))
+            return
+        await ctx.start_flow("letter", "addressee", language=ctx.locale)
+        ctx.reply(ctx._("New collective letter. To whom is it addressed? (or CANCEL)"))
+        return
+    handler = SUBCOMMANDS.get(sub)
+    if handler is None or len(words) < 2:
+        ctx.reply(
+            ctx._(
+                "Usage: LETTER new | translate REF language | target REF all/region:…/group:…/language:… "
+                "| publish REF | status REF | remind REF | close REF | export REF"
+            )
+        )
+        return
+    found = await _repo(ctx).by_reference(words[1])
+    if found is None:
+        ctx.reply(ctx._("No letter has the reference {reference}.", reference=words[1].upper()))
+        return
+    await handler(ctx, found, words[2:])
+
+
+@draft.step("addressee")
+async def _addressee(ctx: Context, event: Event) -> None:
+    await ctx.goto("body", addressee=ctx.answer.strip())
+    ctx.reply(ctx._("The text of the letter?"))
+
+
+@draft.step("body")
+async def _body_step(ctx: Context, event: Event) -> None:
+    await ctx.goto("deadline", body=ctx.answer.strip())
+    ctx.reply(ctx._("Deadline? Type a date as YYYY-MM-DD or YYYY-MM-DD HH:MM (your time), or - for none."))
+
+
+@draft.step("deadline")
+async def _deadline(ctx: Context, event: Event) -> None:
+    text = ctx.answer.strip()
+    deadline = None
+    if text not in ("-", ""):
+        try:
+            deadline = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(ctx.person.timezone or "UTC"))
+        except ValueError:
+            ctx.reply(ctx._("I could not read that date. Use YYYY-MM-DD or YYYY-MM-DD HH:MM, or - for none."))
+            return
+    await ctx.goto("mode", deadline=deadline.isoformat() if deadline else None)
+    ctx.reply(ctx._("Who signs?"), [[ctx.flow_button(ctx._(label), key) for key, label in MODES.items()]])
+
+
+@draft.step("mode")
+async def _mode(ctx: Context, event: Event) -> None:
+    assert ctx.conversation is not None
+    if ctx.answer not in MODES:
+        ctx.reply(ctx._("Please use the buttons above."))
+        return
+    data = dict(ctx.conversation.data)
+    found = await _repo(ctx).create(ctx.person.id, data["addressee"])
+    found.signing_mode = ctx.answer
+    found.deadline = datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None
+    await _repo(ctx).set_text(found.id, data["language"], data["body"])
+    await ctx.end_flow()
+    await ctx.audit("letter.new", f"letter:{found.id}")
+    ctx.edit(
+        ctx._("{reference} saved. Next: LETTER translate, target, then publish.", reference=found.reference)
+    )
+
+
+async def _translate(ctx: Context, found: Letter, args: list[str]) -> None:
+    language = args[0].lower() if args else ""
+    text = " ".join(args[1:]).strip()
+    if language not in LANGUAGES or not text:
+        ctx.reply(ctx._("Usage: LETTER translate REF language text."))
+        return
+    await _repo(ctx).set_text(found.id, language, text)
+    await ctx.audit("letter.translate", f"letter:{found.id}", language=language)
+    ctx.reply(ctx._("{reference} saved ({language}).", reference=found.reference, language=language))
+
+
+async def _target(ctx: Context, found: Letter, args: list[str]) -> None:
+    spec = parse(args[0]) if args else None
+    if spec is None:
+        ctx.reply(ctx._("Unknown target. Use all, region:…, group:… or language:…."))
+        return
+    # Letters have no target column: the choice is kept as a setting until a migration adds one.
+    await set_setting(ctx.store.session, f"letter_target:{found.id}", f"{spec.kind}:{spec.value}")
+    await ctx.audit("letter.target", f"letter:{found.id}", target=str(spec))
+    ctx.reply(ctx._("{reference} will go to: {target}.", reference=found.reference, target=str(spec)))
+
+
+async def _spec(ctx: Context, found: Letter) -> TargetSpec:
+    stored = await setting(ctx.store.session, f"letter_target:{found.id}", "all:")
+    kind, _, value = stored.partition(":")
+    return TargetSpec(kind, value)
+
+
+async def _publish(ctx: Context, found: Letter, args: list[str]) -> None:
+    if found.status != "draft":
+        ctx.reply(ctx._("{reference} was already published.", reference=found.reference))
+        return
+    texts = await _repo(ctx).texts(found.id)
+    default = ctx.settings.default_language
+    targets = await resolve(ctx.store.session, await _spec(ctx, found), default)
+    for target in targets:
+        body = _body(texts, target.language, default)
+        await ctx.fan_out(
+            f"letter:{found.id}",
+            target,
+            render(found, body, target.language, 0, target.timezone),
+            sign_button(found, target.language),
+            priority=NORMAL,
+        )
+    found.status = "published"
+    await ctx.audit("letter.publish", f"letter:{found.id}", targets=len(targets))
+    ctx.reply(
+        ctx.ngettext(
+            "{reference} goes to {n} target.",
+            "{reference} goes to {n} targets.",
+            len(targets),
+            reference=found.reference,
+        )
+    )
+
+
+async def _status(ctx: Context, found: Letter, args: list[str]) -> None:
+    count = await _repo(ctx).count(found.id)
+    ctx.reply(
+        ctx.ngettext(
+            "{reference} ({status}): {n} signature.", "{reference} ({status}): {n} signatures.", count,
+            reference=found.reference, status=found.status,
+        )
+    )  # fmt: skip
+
+
+async def _remind(ctx: Context, found: Letter, args: list[str]) -> None:
+    if found.status != "published":
+        ctx.reply(ctx._("{reference} is not open for signature.", reference=found.reference))
+        return
+    from sqlalchemy import select
+
+    from storage.models import Identity, Person, Signature
+    from storage.outbox import Target
+
+    signed = set(
+        (
+            await ctx.store.session.execute(
+                select(Signature.organisation_id).where(Signature.letter_id == found.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    rows = await ctx.store.session.execute(
+        select(Person, Identity, Organisation)
+        .join(Identity, Identity.person_id == Person.id)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .where(
+            Organisation.verified.is_(True),
+            Person.membership_confirmed.is_(True),
+            Identity.private_chat_id.is_not(None),
+        )
+    )
+    sent: set[int] = set()
+    for person, identity, organisation in rows.all():
+        if organisation.id in signed or person.id in sent:
+            continue
+        sent.add(person.id)
+        language = person.language or ctx.settings.default_language
+        text = translator(language).gettext(
+            "Reminder: {organisation} has not signed the collective letter {reference} yet.",
+            organisation=organisation.name,
+            reference=found.reference,
+        )
+        await ctx.fan_out(
+            f"letter:{found.id}:remind",
+            Target(identity.platform, identity.private_chat_id or "", language, identity.workspace),
+            text,
+            sign_button(found, language),
+            revision=int(utcnow().timestamp() // 3600),
+        )
+    await ctx.audit("letter.remind", f"letter:{found.id}", people=len(sent))
+    ctx.reply(ctx.ngettext("{n} reminder queued.", "{n} reminders queued.", len(sent)))
+
+
+async def _close(ctx: Context, found: Letter, args: list[str]) -> None:
+    await close_letter(ctx, found)
+    ctx.reply(ctx._("{reference} is closed.", reference=found.reference))
+
+
+async def close_letter(ctx: Context, found: Letter) -> None:
+    """Close a letter and thank each signer in their language."""
+    from sqlalchemy import select
+
+    from storage.models import Identity, Person
+    from storage.outbox import Target
+
+    found.status = "closed"
+    for person_id in await _repo(ctx).signer_persons(found.id):
+        person = await ctx.store.session.get(Person, person_id)
+        identity = (
+            (
+                await ctx.store.session.execute(
+                    select(Identity).where(
+                        Identity.person_id == person_id, Identity.private_chat_id.is_not(None)
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if person is None or identity is None:
+            continue
+        language = person.language or ctx.settings.default_language
+        await ctx.fan_out(
+            f"letter:{found.id}:thanks",
+            Target(identity.platform, identity.private_chat_id or "", language, identity.workspace),
+            translator(language).gettext(
+                "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
+            ),
+        )
+    await ctx.audit("letter.close", f"letter:{found.id}")
+
+
+async def _export(ctx: Context, found: Letter, args: list[str]) -> None:
+    signatories = await _repo(ctx).signatories(found.id)
+    await ctx.audit("letter.export", f"letter:{found.id}")
+    ctx.reply(
+        ctx.ngettext(
+            "{reference}: {n} signatory.",
+            "{reference}: {n} signatories.",
+            len(signatories),
+            reference=found.reference,
+        )
+        + "\n"
+        + to_csv(signatories).strip()
+    )
+
+
+# Signing -------------------------------------------------------------------------------------------------
+
+
+def _open(found: Letter | None) -> bool:
+    return (
+        found is not None
+        and found.status == "published"
+        and (found.deadline is None or found.deadline > utcnow())
+    )
+
+
+@router.action("sign")
+async def sign(ctx: Context, event: Event) -> None:
+    """Sign pressed: say exactly what will be published, and ask to confirm."""
+    found = await ctx.store.session.get(Letter, int(ctx.answer)) if ctx.answer.isdigit() else None
+    if not _open(found):
+        ctx.notice(ctx._("Signing has ended."))
+        return
+    assert found is not None
+    organisation = ctx.person.organisation
+    if found.signing_mode != "individuals":
+        if organisation is None or not organisation.verified or not ctx.person.membership_confirmed:
+            if found.signing_mode == "organisations":
+                ctx.reply(
+                    ctx._(
+                        "Only verified organisations sign this letter. Type JOIN to name yours; the secretariat then verifies it."
+                    )
+                )
+                return
+        else:
+            existing = await _repo(ctx).signature(found.id, f"org:{organisation.id}")
+            if existing is not None:
+                ctx.reply(ctx._("{organisation} already signed {reference} on {date}.", organisation=organisation.name,
+                                reference=found.reference, date=ctx.t.format_datetime(existing.signed_at, "medium")))  # fmt: skip
+                return
+            where = f"{organisation.name} ({organisation.country or '—'})"
+            ctx.reply(
+                ctx._(
+                    "This will publish: {organisation}. Your name is shown only if you choose so.",
+                    organisation=where,
+                ),
+                [
+                    [
+                        Button(
+                            ctx._("Sign for {organisation}", organisation=organisation.name),
+                            "sign-ok",
+                            f"{found.id}:org",
+                        )
+                    ],
+                    [Button(ctx._("Sign and show my name"), "sign-ok", f"{found.id}:org+name")],
+                ],
+            )
+            return
+    ctx.reply(
+        ctx._("This will publish your name: {name}.", name=ctx.person.display_name or "—"),
+        [[Button(ctx._("Sign as myself"), "sign-ok", f"{found.id}:person")]],
+    )
+
+
+@router.action("sign-ok")
+async def sign_confirmed(ctx: Context, event: Event) -> None:
+    """The confirmation: one signature per organisation, by constraint; eligibility checked again."""
+    letter_id, _, kind = ctx.answer.partition(":")
+    found = await ctx.store.session.get(Letter, int(letter_id)) if letter_id.isdigit() else None
+    if not _open(found):
+        ctx.notice(ctx._("Signing has ended."))
+        return
+    assert found is not None
+    organisation = ctx.person.organisation
+    if kind.startswith("org"):
+        if (
+            found.signing_mode == "individuals"
+            or organisation is None
+            or not organisation.verified
+            or not ctx.person.membership_confirmed
+        ):
+            ctx.notice(
+                ctx._("This button is no longer valid: nothing was changed. Type HELP to start again.")
+            )
+            return
+        key, fields = f"org:{organisation.id}", {"organisation_id": organisation.id}
+    elif kind == "person" and found.signing_mode != "organisations":
+        key, fields = f"person:{ctx.person.id}", {}
+    else:
+        ctx.notice(ctx._("This button is no longer valid: nothing was changed. Type HELP to start again."))
+        return
+    signed = await _repo(ctx).sign(found.id, key, person_id=ctx.person.id, publish_name=kind.endswith("name") or kind == "person",
+                                   platform=ctx.chat.platform, **fields)  # fmt: skip
+    if not signed:
+        ctx.edit(
+            ctx._(
+                "{signer} has already signed {reference}.",
+                signer=organisation.name if organisation and kind.startswith("org") else ctx._("You"),
+                reference=found.reference,
+            )
+        )
+        return
+    await ctx.audit("letter.sign", f"letter:{found.id}", signer=key)
+    await _queue_counts(ctx, found)
+    ctx.edit(
+        ctx._(
+            "Signed. Thank you! Type WITHDRAW {reference} to take the signature back before the deadline.",
+            reference=found.reference,
+        )
+    )
+
+
+@router.command("withdraw", roles=MEMBERS, summary=N_("take back a signature: WITHDRAW reference"))
+async def withdraw(ctx: Context, event: Event) -> None:
+    """Withdraw the organisation's (or one's own) signature until the deadline."""
+    found = await _repo(ctx).by_reference(ctx.answer.strip()) if ctx.answer.strip() else None
+    if found is None:
+        ctx.reply(
+            ctx._("No letter has the reference {reference}.", reference=ctx.answer.strip().upper() or "—")
+        )
+        return
+    if not _open(found):
+        ctx.reply(ctx._("Signing has ended."))
+        return
+    keys = [f"person:{ctx.person.id}"]
+    if ctx.person.organisation_id and ctx.person.membership_confirmed:
+        keys.insert(0, f"org:{ctx.person.organisation_id}")
+    for key in keys:
+        if await _repo(ctx).withdraw(found.id, key):
+            await ctx.audit("letter.withdraw", f"letter:{found.id}", signer=key)
+            await _queue_counts(ctx, found)
+            ctx.reply(
+                ctx._(
+                    "The signature on {reference} was withdrawn. You can sign again before the deadline.",
+                    reference=found.reference,
+                )
+            )
+            return
+    ctx.reply(ctx._("There is no signature of yours on {reference}.", reference=found.reference))
+
+
+async def _queue_counts(ctx: Context, found: Letter) -> None:
+    texts = await _repo(ctx).texts(found.id)
+    count = await _repo(ctx).count(found.id)
+    default = ctx.settings.default_language
+    await queue_count_edits(
+        ctx.store.session,
+        found,
+        lambda language: encode(
+            render(found, _body(texts, language, default), language, count), sign_button(found, language)
+        ),
+    )
+
+
+SUBCOMMANDS = {
+    "translate": _translate,
+    "target": _target,
+    "publish": _publish,
+    "status": _status,
+    "remind": _remind,
+    "close": _close,
+    "export": _export,
+}

@@ -1,0 +1,192 @@
+"""Collective letters: references, texts, signatures (one per organisation, by constraint), live counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, Letter, LetterText, Organisation, Person, Signature, utcnow
+from storage.references import allocate
+
+COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """One line of the published list."""
+
+    organisation: str
+    country: str
+    signer: str  # the person's name only where they consented, else ""
+    signed_at: datetime
+
+
+class LetterRepository:
+    """Letters, their texts and signatures."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, author_id: int, addressee: str) -> Letter:
+        """A new draft with the year's next ``CL-YYYY-NNN`` reference."""
+        return await allocate(
+            self.session,
+            Letter,
+            "CL",
+            3,
+            lambda ref: Letter(reference=ref, addressee=addressee, created_by=author_id),
+        )
+
+    async def by_reference(self, reference: str) -> Letter | None:
+        """The letter with this reference (case-insensitive)."""
+        result = await self.session.execute(
+            select(Letter).where(Letter.reference == reference.strip().upper())
+        )
+        return result.scalar_one_or_none()
+
+    async def texts(self, letter_id: int) -> dict[str, str]:
+        """The letter's body by language."""
+        result = await self.session.execute(select(LetterText).where(LetterText.letter_id == letter_id))
+        return {text.language: text.body for text in result.scalars().all()}
+
+    async def set_text(self, letter_id: int, language: str, body: str) -> None:
+        """Add or replace the body in ``language``."""
+        result = await self.session.execute(
+            select(LetterText).where(LetterText.letter_id == letter_id, LetterText.language == language)
+        )
+        existing = result.scalar_one_or_none()
+        if existing is None:
+            self.session.add(LetterText(letter_id=letter_id, language=language, body=body))
+        else:
+            existing.body = body
+        await self.session.flush()
+
+    async def sign(self, letter_id: int, signer_key: str, **fields: object) -> bool:
+        """Insert a signature; False when this organisation (or person) already signed.
+
+        The UNIQUE(letter_id, signer_key) constraint decides, so two simultaneous presses give one signature.
+        """
+        try:
+            async with self.session.begin_nested():
+                self.session.add(Signature(letter_id=letter_id, signer_key=signer_key, **fields))
+        except IntegrityError:
+            return False
+        return True
+
+    async def signature(self, letter_id: int, signer_key: str) -> Signature | None:
+        """The signature for this organisation or person, if any."""
+        result = await self.session.execute(
+            select(Signature).where(Signature.letter_id == letter_id, Signature.signer_key == signer_key)
+        )
+        return result.scalar_one_or_none()
+
+    async def withdraw(self, letter_id: int, signer_key: str) -> bool:
+        """Remove a signature; False when there was none."""
+        result = await self.session.execute(
+            delete(Signature).where(Signature.letter_id == letter_id, Signature.signer_key == signer_key)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def count(self, letter_id: int) -> int:
+        """How many signatures the letter has."""
+        result = await self.session.execute(
+            select(func.count(Signature.id)).where(Signature.letter_id == letter_id)
+        )
+        return int(result.scalar_one())
+
+    async def signatories(self, letter_id: int) -> list[Signatory]:
+        """The published list: organisations (and consenting people), sorted by country then name."""
+        result = await self.session.execute(
+            select(Signature, Organisation, Person)
+            .outerjoin(Organisation, Organisation.id == Signature.organisation_id)
+            .outerjoin(Person, Person.id == Signature.person_id)
+            .where(Signature.letter_id == letter_id)
+        )
+        rows = [
+            Signatory(
+                organisation.name if organisation else "",
+                (organisation.country if organisation else "") or "",
+                (person.display_name or "") if person is not None and signature.publish_name else "",
+                signature.signed_at,
+            )
+            for signature, organisation, person in result.all()
+        ]
+        return sorted(rows, key=lambda s: (s.country.casefold(), (s.organisation or s.signer).casefold()))
+
+    async def signer_persons(self, letter_id: int) -> Sequence[int]:
+        """Who signed (for the thank-you)."""
+        result = await self.session.execute(
+            select(Signature.person_id).where(
+                Signature.letter_id == letter_id, Signature.person_id.is_not(None)
+            )
+        )
+        return [int(pid) for pid in result.scalars().all() if pid is not None]
+
+    async def due(self, now: datetime) -> Sequence[Letter]:
+        """Published letters whose deadline has passed."""
+        result = await self.session.execute(
+            select(Letter).where(
+                Letter.status == "published", Letter.deadline.is_not(None), Letter.deadline <= now
+            )
+        )
+        return result.scalars().all()
+
+
+async def queue_count_edits(session: AsyncSession, letter: Letter, payload_for: Callable[[str], str]) -> int:
+    """Edit every delivered copy with the current count, at most once per copy per window.
+
+    The edit waits for the end of the current window; a later signature in the same window rewrites the
+    waiting row's text, so bursts coalesce and the last count always lands.
+    """
+    now = utcnow()
+    window = int(now.timestamp() // COUNT_WINDOW.total_seconds())
+    revision = 1_000_000 + window
+    release = datetime.fromtimestamp((window + 1) * COUNT_WINDOW.total_seconds(), tz=now.tzinfo)
+    subject = f"letter:{letter.id}"
+    copies = (
+        (
+            await session.execute(
+                select(Delivery).where(
+                    Delivery.subject == subject, Delivery.operation == "send", Delivery.status != "failed"
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    queued = 0
+    for copy in copies:
+        existing = (
+            await session.execute(
+                select(Delivery).where(
+                    Delivery.subject == subject,
+                    Delivery.platform == copy.platform,
+                    Delivery.workspace == copy.workspace,
+                    Delivery.chat_id == copy.chat_id,
+                    Delivery.revision == revision,
+                )
+            )
+        ).scalar_one_or_none()
+        payload = payload_for(copy.language)
+        if existing is None:
+            row = Delivery(
+                subject=subject, revision=revision, operation="edit", platform=copy.platform,
+                workspace=copy.workspace, chat_id=copy.chat_id, language=copy.language, priority=5,
+                payload=payload, next_attempt_at=release,
+            )  # fmt: skip
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+                queued += 1
+            except IntegrityError:
+                pass  # a simultaneous signature queued this window's edit; its text is as new as ours
+        elif existing.status == "pending":
+            existing.payload = payload
+            queued += 1
+    await session.flush()
+    return queued

@@ -1,0 +1,215 @@
+"""Collective letters: drafting, publishing with a Sign button, signing for an organisation once whoever
+presses, races, withdrawal, deadlines, forged buttons, live counts coalesced, reminders, thanks, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+from html.parser import HTMLParser
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.core.events import ActionEvent, Button
+from storage.letter_export import to_csv, to_html
+from storage.letters import LetterRepository
+from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
+from storage.outbox import to_message
+from tests.handlers.test_appeals import setup_network
+from tests.support import chat
+
+SIGN = Button("Sign", "sign", "1")
+
+
+async def publish(app: App, mode: str = "Organisations") -> None:
+    await setup_network(app)
+    sam = chat(app, "sam")
+    await sam.say("/letter new")
+    await sam.say("Attorney General of Guatemala")
+    await sam.say("We, member organisations of the network, call for the release of Ana López.")
+    await sam.say("2030-01-31 12:00")
+    [saved] = await sam.press(mode)
+    assert saved == "CL-2026-001 saved. Next: LETTER translate, target, then publish."
+    await sam.say(
+        "/letter translate CL-2026-001 es Nosotras, organizaciones miembros de la red, pedimos la liberación de Ana López."
+    )
+    assert await sam.say("/letter publish CL-2026-001") == ["CL-2026-001 goes to 4 targets."]
+    async with app.sessions() as session, session.begin():  # the worker delivered every copy
+        for row in (await session.execute(select(Delivery))).scalars().all():
+            row.status, row.platform_message_id = "sent", f"m-{row.id}"
+
+
+async def second_prodesc_member(app: App) -> None:
+    """Mateo, a second confirmed member of ProDESC (organisation #1), on another account."""
+    await chat(app, "mateo", hint="es").say("/start")
+    async with app.sessions() as session, session.begin():
+        identity = (await session.execute(select(Identity).where(Identity.user_id == "mateo"))).scalar_one()
+        mateo = await session.get(Person, identity.person_id)
+        assert mateo is not None
+        mateo.organisation_id, mateo.membership_confirmed = 1, True
+
+
+async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -> None:
+    await publish(app)
+    async with app.sessions() as session:
+        rows = (await session.execute(select(Delivery))).scalars().all()
+    spanish = to_message(next(r for r in rows if r.chat_id == "g-americas"))
+    assert spanish.text.startswith(
+        "✍️ Carta colectiva CL-2026-001\nA: Attorney General of Guatemala\n\nNosotras"
+    )
+    assert spanish.text.endswith("0 organizaciones han firmado.") and spanish.buttons[0][0].label == "Firmar"
+
+    lucia = chat(app, "lucia")
+    [confirm] = await lucia.press_button(SIGN)
+    assert confirm == "Esto publicará: ProDESC (Mexico). Tu nombre solo se muestra si así lo eliges."
+    assert await lucia.press("Firmar por ProDESC") == [
+        "Firmado. ¡Gracias! Escribe RETIRAR CL-2026-001 para retirar la firma antes de la fecha límite."
+    ]
+    await second_prodesc_member(app)
+    [already] = await chat(app, "mateo", hint="es").press_button(SIGN)
+    assert already.startswith("ProDESC ya firmó CL-2026-001 el ")
+    joseph = chat(app, "joseph")
+    await joseph.press_button(SIGN)
+    await joseph.press("Sign and show my name")
+    async with app.sessions() as session:
+        edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
+    assert len(edits) == 4 and len({e.revision for e in edits}) == 1  # one pending edit per copy, coalesced
+    assert all(e.next_attempt_at > utcnow() for e in edits)  # held until the end of the 10-second window
+    assert to_message(next(e for e in edits if e.language == "en")).text.endswith(
+        "2 organisations have signed."
+    )
+
+    assert await lucia.say("/withdraw CL-2026-001") == [
+        "Se retiró la firma de CL-2026-001. Puedes volver a firmar antes de la fecha límite."
+    ]
+    async with app.sessions() as session:
+        edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
+    assert to_message(next(e for e in edits if e.language == "en")).text.endswith(
+        "1 organisation has signed."
+    )
+    await lucia.press_button(SIGN)
+    assert (await lucia.press("Firmar por ProDESC"))[0].startswith("Firmado.")
+
+
+async def test_two_members_pressing_at_once_give_one_signature(any_app: App) -> None:
+    await publish(any_app)
+    await second_prodesc_member(any_app)
+    lucia, mateo = chat(any_app, "lucia"), chat(any_app, "mateo", hint="es")
+    ok = Button("x", "sign-ok", "1:org")
+    outcomes = await asyncio.gather(
+        any_app.dispatcher.handle(
+            ActionEvent("t-1", lucia.actor, lucia.chat, action="sign-ok", payload=ok.payload)
+        ),  # type: ignore[arg-type]
+        any_app.dispatcher.handle(
+            ActionEvent("s-1", mateo.actor, mateo.chat, action="sign-ok", payload=ok.payload)
+        ),  # type: ignore[arg-type]
+    )
+    texts = sorted(item.text for outcome in outcomes for item in outcome.outgoing)  # type: ignore[union-attr]
+    assert texts[0] == "ProDESC ya firmó CL-2026-001." or texts[0].startswith("Firmado.")
+    assert sum(t.startswith("Firmado.") for t in texts) == 1
+    async with any_app.sessions() as session:
+        assert len((await session.execute(select(Signature))).scalars().all()) == 1
+
+
+async def test_refusals_deadline_and_forged_buttons(app: App) -> None:
+    await publish(app)
+    assert (await chat(app, "rafael").press_button(SIGN))[0].startswith("Apenas organizações verificadas")
+    forged = Button("x", "sign-ok", "1:org")
+    assert await chat(app, "rafael").press_button(forged) == [
+        "Este botão já não é válido: nada foi alterado. Escreva AJUDA para recomeçar."
+    ]
+    assert await chat(app, "lucia").press_button(Button("x", "sign-ok", "999:org")) == [
+        "Se terminó el plazo para firmar."
+    ]
+    async with app.sessions() as session, session.begin():
+        letter = (await session.execute(select(Letter))).scalar_one()
+        letter.deadline = utcnow() - timedelta(minutes=1)
+    assert await chat(app, "lucia").press_button(SIGN) == ["Se terminó el plazo para firmar."]
+    assert await chat(app, "lucia").say("/withdraw CL-2026-001") == ["Se terminó el plazo para firmar."]
+    for who in ("lucia", "rafael"):
+        [refusal] = await chat(app, who).say("/letter publish CL-2026-001")
+        assert refusal.startswith(("Lo siento", "Desculpe"))
+
+
+async def test_reminders_thanks_and_export(app: App) -> None:
+    await publish(app)
+    lucia = chat(app, "lucia")
+    await lucia.press_button(SIGN)
+    await lucia.press("Firmar por ProDESC")
+    sam = chat(app, "sam")
+    assert await sam.say("/letter remind CL-2026-001") == ["2 reminders queued."]  # Joseph and Awa, not Lucía
+    assert await sam.say("/letter close CL-2026-001") == ["CL-2026-001 is closed."]
+    async with app.sessions() as session:
+        rows = (
+            (await session.execute(select(Delivery).where(Delivery.subject.like("letter:1:%"))))
+            .scalars()
+            .all()
+        )
+        letters = LetterRepository(session)
+        letter = (await session.execute(select(Letter))).scalar_one()
+        signatories = await letters.signatories(letter.id)
+    reminders = sorted(r.chat_id for r in rows if r.subject == "letter:1:remind")
+    thanks = [to_message(r).text for r in rows if r.subject == "letter:1:thanks"]
+    assert reminders == ["dm-awa", "dm-joseph"]
+    assert thanks == ["Gracias por firmar CL-2026-001. La firma está cerrada."]
+
+    table = list(csv.reader(io.StringIO(to_csv(signatories))))
+    assert table[0] == ["organisation", "country", "signer", "signed_at"]
+    assert table[1][:3] == ["ProDESC", "Mexico", ""]
+    html = to_html(letter, "نحن المنظمات الأعضاء", "ar", signatories)
+    parser = _Collect()
+    parser.feed(html)
+    assert parser.attrs["html"] == {"lang": "ar", "dir": "rtl"}
+    assert parser.items == ["ProDESC (Mexico)"]
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: dict[str, dict[str, str | None]] = {}
+        self.items: list[str] = []
+        self._in_li = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attrs.setdefault(tag, dict(attrs))
+        self._in_li = tag == "li"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_li:
+            self.items.append(data)
+            self._in_li = False
+
+
+async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    await publish(app)
+    lucia = chat(app, "lucia")
+    await lucia.press_button(SIGN)
+    await lucia.press("Firmar por ProDESC")
+    awa = chat(app, "awa")
+    await awa.press_button(SIGN)
+    await awa.press("Signer et afficher mon nom")
+    out = Path(str(tmp_path)) / "export"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
+    env["SOS_DATABASE_URL"] = app.settings.database_url
+    result = subprocess.run(  # noqa: ASYNC221  (the operator's command, run as they would)
+        [sys.executable, "-m", "bot", "export-letter", "cl-2026-001", "--language", "es", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO((out / "CL-2026-001.csv").read_text())))
+    assert [row[:3] for row in rows] == [
+        ["organisation", "country", "signer"],
+        ["ProDESC", "Mexico", ""],
+        ["Comité des femmes rurales", "Senegal", "Awa Diop"],
+    ]
+    parser = _Collect()
+    parser.feed((out / "CL-2026-001.html").read_text())
+    assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"}
+    assert parser.items == ["ProDESC (Mexico)", "Comité des femmes rurales (Senegal) — Awa Diop"]
