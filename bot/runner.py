@@ -40,7 +40,14 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
 
     runner = await start_site(build_web_app(app, adapters), app.settings.http_host, app.settings.http_port)
     stop_worker = asyncio.Event()
-    worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters})
+    from bot.core.delivery import FailureKind
+    from handlers.alerts import notify_target_lost
+    from storage.models import Delivery
+
+    async def target_lost(row: Delivery, kind: FailureKind) -> None:
+        await notify_target_lost(app, row, kind)
+
+    worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters}, on_target_lost=target_lost)
     worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
     started: list[PlatformAdapter] = []
     try:

@@ -17,8 +17,8 @@ from bot.core.router import Router
 from handlers.report_steps import BY_NAME, CONSENT, ORDER, SUPPORT, THREATS, URGENCY, WHO, YES_NO, Step
 from storage.appeals import setting
 from storage.cases import CaseRepository
-from storage.models import ChannelKind, Role
-from storage.outbox import URGENT, Target
+from storage.outbox import URGENT
+from storage.targeting import secretariat_targets
 
 router = Router()
 flow = router.flow("report")
@@ -252,39 +252,7 @@ async def alert_triage(
     """A minimal alert (reference, country, threat type, urgency: never names or details) to the triage
     channel, or to each secretariat member's private chat when there is none. ``message``: the reporter
     wrote again; the text itself stays in the store, behind the Open button."""
-    from sqlalchemy import select
-
-    from storage.models import Channel, Identity
-
-    channels = (
-        (
-            await ctx.store.session.execute(
-                select(Channel).where(Channel.kind == ChannelKind.TRIAGE, Channel.active.is_(True))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    default = ctx.settings.default_language
-    targets = [Target(c.platform, c.chat_id, c.language or default, c.workspace) for c in channels]
-    if not targets:
-        for person in await ctx.store.persons.with_role(Role.SECRETARIAT):
-            identities = (
-                (await ctx.store.session.execute(select(Identity).where(Identity.person_id == person.id)))
-                .scalars()
-                .all()
-            )
-            for identity in identities:
-                if identity.private_chat_id:
-                    targets.append(
-                        Target(
-                            identity.platform,
-                            identity.private_chat_id,
-                            person.language or default,
-                            identity.workspace,
-                        )
-                    )
-                    break
+    targets = await secretariat_targets(ctx.store.session, ctx.settings.default_language)
     revision = len(await CaseRepository(ctx.store.session).timeline_ids(case_id))
     for target in targets:
         t = translator(target.language)

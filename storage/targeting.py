@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.core.events import ChatKind
-from storage.models import Channel, ChannelKind, Identity, Person, Subscription
+from storage.models import Channel, ChannelKind, Identity, Person, Role, Subscription
 from storage.outbox import Target
 
 KINDS = ("all", "region", "group", "language")
@@ -103,6 +103,43 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
                     identity.workspace,
                     ChatKind.PRIVATE,
                     person.timezone,
+                )
+            )
+    return targets
+
+
+async def secretariat_targets(session: AsyncSession, default_language: str) -> list[Target]:
+    """Where the secretariat is alerted: the active triage channels, else each member's private chat."""
+    channels = await session.execute(
+        select(Channel)
+        .where(Channel.kind == ChannelKind.TRIAGE, Channel.active.is_(True))
+        .order_by(Channel.id)
+    )
+    targets = [
+        Target(c.platform, c.chat_id, c.language or default_language, c.workspace) for c in channels.scalars()
+    ]
+    if targets:
+        return targets
+    rows = await session.execute(
+        select(Person, Identity)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(
+            Person.role == Role.SECRETARIAT, Person.erased_at.is_(None), Identity.private_chat_id.is_not(None)
+        )
+        .order_by(Person.id, Identity.id)
+    )
+    seen: set[int] = set()
+    for person, identity in rows.all():
+        if person.id not in seen:
+            seen.add(person.id)
+            language = person.language or default_language
+            targets.append(
+                Target(
+                    identity.platform,
+                    identity.private_chat_id or "",
+                    language,
+                    identity.workspace,
+                    ChatKind.PRIVATE,
                 )
             )
     return targets

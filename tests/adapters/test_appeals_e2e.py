@@ -133,3 +133,34 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
         and "• telegram: 2 sent, 0 pending, 0 failed" in status
     )
     assert status.endswith("2 people said they acted.")
+
+
+async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
+    network: tuple[App, TelegramEmulator, SlackEmulator],
+) -> None:
+    app, telegram, slack = network
+    group = telegram.group(GROUP, "Red DESC Américas")
+    await telegram.user_says(TG_SECRETARIAT, "/channel member es americas", group)
+    await telegram.wait_for(lambda: len(telegram.messages_in(GROUP)) == 1)
+    telegram.inject("sendMessage", "403", chat_id=GROUP)
+    await sam(slack, "appeal new", slash=True)
+    for answer in ("Title", "What happened", "What to do", "-"):
+        await sam(slack, answer)
+    assert await sam(slack, "appeal send UA-2026-001", slash=True) == "UA-2026-001 is on its way to 1 target."
+    channel = slack.dm_channel(SAM)
+    await slack.wait_for(lambda: slack.last_message(channel).text.startswith("Delivery of"), timeout=5)
+    assert slack.last_message(channel).text == (
+        "Delivery of appeal:1 to Red DESC Américas (telegram) failed: the bot was blocked or removed. "
+        "It will receive nothing more until it is registered again."
+    )
+    status = await sam(slack, "appeal status UA-2026-001", slash=True)
+    assert (
+        status.startswith("UA-2026-001 (sent): 0 sent, 0 pending, 1 failed")
+        and "Failures: blocked ×1" in status
+    )
+    async with app.sessions() as session:
+        from sqlalchemy import select
+
+        from storage.models import Channel
+
+        assert (await session.execute(select(Channel.active))).scalar_one() is False

@@ -6,6 +6,7 @@ or edits), exactly as the platform received them — so the scenarios assert wha
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -18,6 +19,14 @@ from bot.adapters.emulators.telegram import User
 from bot.adapters.telegram.render import RLM
 from tests.rigs import SlackRig, TelegramRig, slack_rig, telegram_rig
 from tests.support import chat
+
+
+async def settle(calls: list[object], quiet: float = 0.15) -> None:
+    """Wait until the bot has made no new call for ``quiet`` seconds: its answer is complete."""
+    seen = -1
+    while seen != len(calls):
+        seen = len(calls)
+        await asyncio.sleep(quiet)
 
 
 class Driver(Protocol):
@@ -47,10 +56,9 @@ class TelegramDriver:
         before = {m.message_id: m.text for m in emulator.messages_in(self.user.id)}
         calls = len(emulator.calls)
         await act  # type: ignore[misc]
-        await emulator.wait_for(
-            lambda: any(c.method in ("sendMessage", "editMessageText") for c in emulator.calls[calls:])
-        )
-        await emulator.wait_for(lambda: True, timeout=0.05)
+        answers = ("sendMessage", "editMessageText", "answerCallbackQuery")
+        await emulator.wait_for(lambda: any(c.method in answers for c in emulator.calls[calls:]))
+        await settle(emulator.calls)
         changed = [m for m in emulator.messages_in(self.user.id) if before.get(m.message_id) != m.text]
         return [html.unescape(m.text.removeprefix(RLM)) for m in changed]
 
@@ -77,10 +85,9 @@ class SlackDriver:
         before = {m.ts: m.text for m in emulator.messages_in(self.channel)}
         calls = len(emulator.calls)
         await act  # type: ignore[misc]
-        await emulator.wait_for(
-            lambda: any(c.method in ("chat.postMessage", "chat.update") for c in emulator.calls[calls:])
-        )
-        await emulator.wait_for(lambda: True, timeout=0.05)
+        answers = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+        await emulator.wait_for(lambda: any(c.method in answers for c in emulator.calls[calls:]))
+        await settle(emulator.calls)
         changed = [m for m in emulator.messages_in(self.channel) if before.get(m.ts) != m.text]
         return [html.unescape(m.text) for m in changed]
 
@@ -140,3 +147,30 @@ async def test_forget_kept_by_button_and_an_unknown_command(person: Driver) -> N
     await person.say("/forget")
     assert await person.press("Keep my data") == ["Nothing was erased."]
     assert await person.say("/frobnicate") == ["I don't know that command. Type HELP to see what you can do."]
+
+
+async def test_a_threat_report_end_to_end(person: Driver) -> None:
+    [intro, first] = await person.say("/report")
+    assert intro.startswith("You are reporting a threat to the network's secretariat.")
+    assert first == "Who is at risk?"
+    assert await person.press("Me") == ["Names of the people at risk, if you wish (or - to skip)."]
+    await person.say("-")
+    await person.say("Honduras")
+    await person.say("Tegucigalpa")
+    await person.press("Criminalisation")
+    await person.say("A judge ordered my arrest for leading a protest against the dam.")
+    await person.say("Yesterday")
+    assert await person.press("Back") == ["When did it happen?"]
+    await person.say("Two days ago")
+    await person.press("Within days")
+    await person.press("Legal support")
+    await person.press("Done")
+    await person.press("Only in this chat")
+    await person.press("The secretariat only")
+    [summary] = await person.press("No")
+    assert summary.startswith(
+        "Please check your report.\nAt risk: Me\nNames: —\nCountry and place: Honduras, Tegucigalpa"
+    )
+    assert "When: Two days ago" in summary and "Support asked: Legal support" in summary
+    [stored] = await person.press("Send the report")
+    assert stored.startswith("Your report is stored as SOS-2026-0001.")

@@ -154,3 +154,18 @@ async def test_long_texts_are_split_within_slack_limits(slack: SlackRig) -> None
     sections = [b["text"]["text"] for b in message.blocks]
     assert len(sections) == 4 and all(len(s) <= 3000 for s in sections)
     assert "\n".join(sections) == text
+
+
+async def test_socket_mode_is_chosen_when_an_app_token_is_set(sqlite_url: str) -> None:
+    from bot.adapters.slack import build_slack_adapter
+    from bot.app import build_app
+    from tests.conftest import make_settings
+
+    app = build_app(make_settings(sqlite_url, slack_bot_token="xoxb-1", slack_app_token="xapp-1"))
+    adapter = build_slack_adapter(app)
+    assert adapter.routes() == []  # no /slack/events: Slack is reached over the socket instead
+    http = build_slack_adapter(
+        build_app(make_settings(sqlite_url, slack_bot_token="xoxb-1", slack_signing_secret="s"))
+    )
+    assert [route.path for route in http.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
+    await app.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from bot.adapters.emulators.telegram import User
@@ -163,3 +165,29 @@ async def test_a_group_chat_is_not_answered_for_chatter(telegram_polling: Telegr
     assert [m.text for m in emulator.messages_in(-100300)] == [
         "Please write to me in a private chat for this."
     ]
+
+
+async def test_a_stored_report_is_deleted_from_the_defenders_chat(telegram_polling: TelegramRig) -> None:
+    emulator = telegram_polling.emulator
+    karim = User(1010, "Karim", "fr")
+    steps: list[tuple[str, str]] = [
+        ("say", "/report"), ("press", "Moi"), ("say", "-"), ("say", "Liban"), ("say", "Beyrouth"),
+        ("press", "Campagne de dénigrement ou harcèlement"), ("say", "Des menaces en ligne contre notre collectif."),
+        ("say", "Depuis lundi"), ("press", "Continue"), ("press", "Terminé"), ("press", "Uniquement dans cette conversation"),
+        ("press", "Le secrétariat uniquement"), ("press", "Non"), ("press", "Envoyer le signalement"),
+    ]  # fmt: skip
+    for kind, value in steps:
+        before = len(emulator.calls)
+        if kind == "say":
+            await emulator.user_says(karim, value)
+        else:
+            message = next(m for m in reversed(emulator.messages_in(karim.id)) if m.reply_markup)
+            await emulator.press_button(karim, message, value)
+        await emulator.wait_for(lambda before=before: len(emulator.calls) > before)
+        await asyncio.sleep(0.15)
+    await emulator.wait_for(lambda: len(emulator.calls_to("deleteMessage")) == 5)
+    typed = [m for m in emulator.messages[karim.id] if not m.from_bot]
+    assert [m.deleted for m in typed] == [False] + [True] * 5  # every answer typed; the /report command stays
+    assert emulator.last_message(karim.id).text.startswith(
+        "Votre signalement est enregistré sous SOS-2026-0001."
+    )
