@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.outbox_ceiling
 	$(BIN)/python -m bench.crash
+	$(BIN)/python -m bench.signons
 
 clean:
 	rm -rf $(VENV) sos.db sos.db-wal sos.db-shm

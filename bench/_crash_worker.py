@@ -22,7 +22,7 @@ class FileSink(NullAdapter):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     async def send(self, message: OutgoingMessage) -> str:
-        await asyncio.sleep(0.002)  # a platform answers in a couple of milliseconds
+        await asyncio.sleep(0.01)  # a platform answers in about ten milliseconds
         os.write(self.fd, f"{message.chat.chat_id}\n".encode())
         return await super().send(message)
 

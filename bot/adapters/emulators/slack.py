@@ -360,6 +360,14 @@ class SlackEmulator:
         self.messages[channel].append(message)
         return {"message_ts": message.ts}
 
+    def bot_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> SlackMessage:
+        """A message the bot already posted (setting up a scene, e.g. a published letter in many DMs)."""
+        message = SlackMessage(self._next_ts(), channel, text, list(blocks or []), self.bot_user_id)
+        self.messages[channel].append(message)
+        return message
+
     def _find(self, params: dict[str, Any]) -> SlackMessage | None:
         channel, ts = str(params.get("channel")), str(params.get("ts"))
         return next((m for m in self.messages[channel] if m.ts == ts and not m.deleted), None)

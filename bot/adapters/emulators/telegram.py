@@ -397,6 +397,11 @@ class TelegramEmulator:
             "text": text,
         }
 
+    def bot_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> Message:
+        """A message the bot already sent (setting up a scene, e.g. a published letter in many chats)."""
+        self._store({"chat_id": chat_id, "reply_markup": reply_markup}, text)
+        return self.messages[chat_id][-1]
+
     def _find(self, params: dict[str, Any]) -> Message | None:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         return next((m for m in self.messages[chat_id] if m.message_id == message_id and not m.deleted), None)
