@@ -47,7 +47,14 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
     async def target_lost(row: Delivery, kind: FailureKind) -> None:
         await notify_target_lost(app, row, kind)
 
-    worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters}, on_target_lost=target_lost)
+    from handlers.appeals import refresh_live_status
+
+    async def progress(subjects: set[str]) -> None:
+        await refresh_live_status(app.sessions, subjects)
+
+    worker = OutboxWorker(
+        app.sessions, {a.platform: a for a in adapters}, on_target_lost=target_lost, on_progress=progress
+    )
     worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
     started: list[PlatformAdapter] = []
     try:

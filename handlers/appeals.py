@@ -3,16 +3,18 @@ follow up, retract, close; members say "I acted"; the secretariat sees delivery 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import N_, translator
+from bot.core.i18n import N_, Translator, translator
 from bot.core.router import SECRETARIAT, Router
 from handlers.appeal_render import ACTED, acted_button, pick_text, render, retraction
 from storage import deliveries
@@ -24,6 +26,8 @@ from storage.targeting import TargetSpec, parse, resolve
 router = Router()
 draft = router.flow("appeal", roles=SECRETARIAT)
 SENT_STATES = ("sent", "updated")
+LIVE_SUBJECT = re.compile(r"appeal:(\d+)")
+STATUS_WINDOW = timedelta(seconds=2)
 
 
 def _repo(ctx: Context) -> AppealRepository:
@@ -256,6 +260,11 @@ async def _fan_out(ctx: Context, found: Appeal) -> None:
         )
     found.status = "sent"
     await ctx.audit("appeal.send", f"appeal:{found.id}", targets=len(targets))
+    # A status message through the outbox too: the worker edits it live as copies are delivered.
+    here = Target(ctx.chat.platform, ctx.chat.chat_id, ctx.locale, ctx.chat.workspace, ctx.chat.kind)
+    await ctx.fan_out(
+        f"appeal:{found.id}:status", here, await _status_text(ctx, found), _refresh_button(found, ctx.locale)
+    )
     ctx.reply(
         ctx.ngettext(
             "{reference} is on its way to {n} target.",
@@ -348,11 +357,16 @@ async def _status(ctx: Context, found: Appeal, args: list[str]) -> None:
 
 
 async def _status_text(ctx: Context, found: Appeal) -> str:
-    counts = await deliveries.status(ctx.store.session, f"appeal:{found.id}")
-    acted = await _repo(ctx).acted_count(found.id)
+    return await status_text(ctx.store.session, found, ctx.t)
+
+
+async def status_text(session: AsyncSession, found: Appeal, t: Translator) -> str:
+    """Delivery and action counts of an appeal, per platform and language, in ``t``'s language."""
+    counts = await deliveries.status(session, f"appeal:{found.id}")
+    acted_count = await AppealRepository(session).acted_count(found.id)
 
     def summary(counter: Counter[str]) -> str:
-        return ctx._(
+        return t.gettext(
             "{sent} sent, {pending} pending, {failed} failed",
             sent=counter["sent"],
             pending=counter["pending"],
@@ -360,7 +374,7 @@ async def _status_text(ctx: Context, found: Appeal) -> str:
         )
 
     lines = [
-        ctx._(
+        t.gettext(
             "{reference} ({status}): {summary}",
             reference=found.reference,
             status=found.status,
@@ -371,9 +385,34 @@ async def _status_text(ctx: Context, found: Appeal) -> str:
     lines += [f"• {language}: {summary(counter)}" for language, counter in sorted(counts.by_language.items())]
     if counts.failures:
         reasons = ", ".join(f"{reason} ×{n}" for reason, n in counts.failures.most_common())
-        lines.append(ctx._("Failures: {reasons}", reasons=reasons))
-    lines.append(ctx.ngettext("{n} person said they acted.", "{n} people said they acted.", acted))
+        lines.append(t.gettext("Failures: {reasons}", reasons=reasons))
+    lines.append(t.ngettext("{n} person said they acted.", "{n} people said they acted.", acted_count))
     return "\n".join(lines)
+
+
+async def refresh_live_status(sessions: async_sessionmaker[AsyncSession], subjects: set[str]) -> None:
+    """The worker delivered copies of some appeals: edit their live status messages (coalesced per 2 s)."""
+    for subject in subjects:
+        match = LIVE_SUBJECT.fullmatch(subject)
+        if match is None:
+            continue
+        async with sessions() as session, session.begin():
+            found = await session.get(Appeal, int(match.group(1)))
+            if found is None:
+                continue
+            payloads = {
+                lang: encode(
+                    await status_text(session, found, translator(lang)), _refresh_button(found, lang)
+                )
+                for lang in LANGUAGES
+            }
+            await deliveries.queue_coalesced_edits(
+                session, f"appeal:{found.id}:status", payloads.__getitem__, STATUS_WINDOW
+            )
+
+
+def _refresh_button(found: Appeal, language: str) -> list[list[Button]]:
+    return [[Button(translator(language).gettext("Refresh"), "appeal-status", str(found.id))]]
 
 
 @router.action("appeal-status", roles=SECRETARIAT)

@@ -16,6 +16,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    # Room for the dispatcher's concurrent events plus the outbox worker and the web server's health checks.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

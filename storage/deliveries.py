@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import BindParameter, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Channel, Delivery, utcnow
@@ -237,3 +238,59 @@ async def pending_subjects(session: AsyncSession) -> Sequence[str]:
         select(Delivery.subject).where(Delivery.status.in_([PENDING, LEASED])).distinct()
     )
     return result.scalars().all()
+
+
+async def queue_coalesced_edits(
+    session: AsyncSession, subject: str, payload_for: Callable[[str], str], window: timedelta
+) -> int:
+    """Edit every delivered copy of ``subject``, at most once per copy per ``window``.
+
+    The edit waits for the end of the current window; a later change in the same window rewrites the
+    waiting row's text, so bursts coalesce and the newest text always lands.
+    """
+    now = utcnow()
+    slot = int(now.timestamp() // window.total_seconds())
+    revision = 1_000_000 + slot
+    release = datetime.fromtimestamp((slot + 1) * window.total_seconds(), tz=now.tzinfo)
+    copies = (
+        (
+            await session.execute(
+                select(Delivery).where(
+                    Delivery.subject == subject, Delivery.operation == "send", Delivery.status != FAILED
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    queued = 0
+    for copy in copies:
+        existing = (
+            await session.execute(
+                select(Delivery).where(
+                    Delivery.subject == subject,
+                    Delivery.platform == copy.platform,
+                    Delivery.workspace == copy.workspace,
+                    Delivery.chat_id == copy.chat_id,
+                    Delivery.revision == revision,
+                )
+            )
+        ).scalar_one_or_none()
+        payload = payload_for(copy.language)
+        if existing is None:
+            row = Delivery(
+                subject=subject, revision=revision, operation="edit", platform=copy.platform,
+                workspace=copy.workspace, chat_id=copy.chat_id, language=copy.language, priority=5,
+                payload=payload, next_attempt_at=release,
+            )  # fmt: skip
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+                queued += 1
+            except IntegrityError:
+                pass  # a simultaneous change queued this window's edit; its text is as new as ours
+        elif existing.status == PENDING:
+            existing.payload = payload
+            queued += 1
+    await session.flush()
+    return queued

@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, Letter, LetterText, Organisation, Person, Signature, utcnow
+from storage.deliveries import queue_coalesced_edits
+from storage.models import Letter, LetterText, Organisation, Person, Signature
 from storage.references import allocate
 
 COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
@@ -138,55 +139,5 @@ class LetterRepository:
 
 
 async def queue_count_edits(session: AsyncSession, letter: Letter, payload_for: Callable[[str], str]) -> int:
-    """Edit every delivered copy with the current count, at most once per copy per window.
-
-    The edit waits for the end of the current window; a later signature in the same window rewrites the
-    waiting row's text, so bursts coalesce and the last count always lands.
-    """
-    now = utcnow()
-    window = int(now.timestamp() // COUNT_WINDOW.total_seconds())
-    revision = 1_000_000 + window
-    release = datetime.fromtimestamp((window + 1) * COUNT_WINDOW.total_seconds(), tz=now.tzinfo)
-    subject = f"letter:{letter.id}"
-    copies = (
-        (
-            await session.execute(
-                select(Delivery).where(
-                    Delivery.subject == subject, Delivery.operation == "send", Delivery.status != "failed"
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    queued = 0
-    for copy in copies:
-        existing = (
-            await session.execute(
-                select(Delivery).where(
-                    Delivery.subject == subject,
-                    Delivery.platform == copy.platform,
-                    Delivery.workspace == copy.workspace,
-                    Delivery.chat_id == copy.chat_id,
-                    Delivery.revision == revision,
-                )
-            )
-        ).scalar_one_or_none()
-        payload = payload_for(copy.language)
-        if existing is None:
-            row = Delivery(
-                subject=subject, revision=revision, operation="edit", platform=copy.platform,
-                workspace=copy.workspace, chat_id=copy.chat_id, language=copy.language, priority=5,
-                payload=payload, next_attempt_at=release,
-            )  # fmt: skip
-            try:
-                async with session.begin_nested():
-                    session.add(row)
-                queued += 1
-            except IntegrityError:
-                pass  # a simultaneous signature queued this window's edit; its text is as new as ours
-        elif existing.status == "pending":
-            existing.payload = payload
-            queued += 1
-    await session.flush()
-    return queued
+    """Edit every delivered copy with the current count, at most once per copy per window (the last lands)."""
+    return await queue_coalesced_edits(session, f"letter:{letter.id}", payload_for, COUNT_WINDOW)

@@ -7,6 +7,7 @@ code location.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Iterable
@@ -35,6 +36,8 @@ from storage.repositories import Store
 
 log = logging.getLogger(__name__)
 
+# Below the connection pool (see storage.db), so a handler never waits for a database connection.
+MAX_CONCURRENT_EVENTS = 16
 MAX_TEXT_LENGTH = 4000  # a sane bound below both platforms' message sizes; longer input is refused
 
 
@@ -57,6 +60,8 @@ class Dispatcher:
         self.settings = settings
         self.aliases = build_aliases(router.commands)
         self._secretariat = {(s.platform, s.workspace, s.user_id) for s in settings.secretariat}
+        # Events wait here rather than for a database connection: a burst (5,000 sign-ons) must queue, not time out.
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_EVENTS)
 
     def add_secretariat(self, identities: Iterable[SecretariatIdentity]) -> None:
         """Bootstrap more secretariat identities (the demo's Slack secretariat member)."""
@@ -67,7 +72,8 @@ class Dispatcher:
         platform = event.chat.platform
         metrics.EVENTS.labels(platform, type(event).__name__).inc()
         with metrics.LATENCY.labels(platform).time():
-            outcome = await self._handle(event)
+            async with self._slots:
+                outcome = await self._handle(event)
         if outcome.duplicate:
             metrics.DUPLICATES.labels(platform).inc()
         return outcome

@@ -25,6 +25,7 @@ from storage.outbox import to_edit, to_message
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
+Progress = Callable[[set[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class WorkerConfig:
 class _Pending:
     results: deliveries.Results = field(default_factory=deliveries.Results)
     lost: list[tuple[Delivery, FailureKind]] = field(default_factory=list)
+    subjects: set[str] = field(default_factory=set)
 
 
 class OutboxWorker:
@@ -60,6 +62,7 @@ class OutboxWorker:
         limits: Mapping[str, Limits] | None = None,
         config: WorkerConfig | None = None,
         on_target_lost: TargetLost | None = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
@@ -68,6 +71,7 @@ class OutboxWorker:
         base = DEFAULT_LIMITS if limits is None else limits
         self.pacer = Pacer({platform: lim.scaled(scale) for platform, lim in base.items()})
         self.on_target_lost = on_target_lost
+        self.on_progress = on_progress  # told which subjects moved, e.g. to refresh a live status message
         self._pending = _Pending()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -163,6 +167,7 @@ class OutboxWorker:
             log.error("delivery %s crashed: %s", row.id, type(error).__name__)
             self._failed(row, DeliveryError(FailureKind.TRANSIENT, type(error).__name__), loop.time())
         finally:
+            self._pending.subjects.add(row.subject)
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._flush_now.set()  # the batch is done: record it before claiming more
@@ -233,3 +238,8 @@ class OutboxWorker:
                     await self.on_target_lost(row, kind)
                 except Exception as error:
                     log.error("on_target_lost failed: %s", type(error).__name__)
+        if self.on_progress is not None and pending.subjects:
+            try:
+                await self.on_progress(pending.subjects)
+            except Exception as error:
+                log.error("on_progress failed: %s", type(error).__name__)

@@ -148,8 +148,13 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
         await sam(slack, answer)
     assert await sam(slack, "appeal send UA-2026-001", slash=True) == "UA-2026-001 is on its way to 1 target."
     channel = slack.dm_channel(SAM)
-    await slack.wait_for(lambda: slack.last_message(channel).text.startswith("Delivery of"), timeout=5)
-    assert slack.last_message(channel).text == (
+    await slack.wait_for(
+        lambda: any(m.text.startswith("Delivery of") for m in slack.messages_in(channel)), timeout=5
+    )
+    await slack.wait_for(
+        lambda: any(m.edited and "1 failed" in m.text for m in slack.messages_in(channel)), timeout=8
+    )  # the live status caught up too
+    assert next(m.text for m in slack.messages_in(channel) if m.text.startswith("Delivery of")) == (
         "Delivery of appeal:1 to Red DESC Américas (telegram) failed: the bot was blocked or removed. "
         "It will receive nothing more until it is registered again."
     )

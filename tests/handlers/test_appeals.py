@@ -39,9 +39,13 @@ async def setup_network(app: App) -> None:
     await chat(app, "karim").say("/subscribe")  # Arabic, everything
 
 
-async def deliveries(app: App) -> list[Delivery]:
+async def deliveries(app: App, subject: str | None = "appeal:1") -> list[Delivery]:
+    """The outbox rows of one subject (the appeal's copies by default; None for every row)."""
+    query = select(Delivery).order_by(Delivery.id)
+    if subject is not None:
+        query = query.where(Delivery.subject == subject)
     async with app.sessions() as session:
-        return list((await session.execute(select(Delivery).order_by(Delivery.id))).scalars().all())
+        return list((await session.execute(query)).scalars().all())
 
 
 async def test_whole_lifecycle_in_dialogs(app: App) -> None:
@@ -104,6 +108,8 @@ async def test_whole_lifecycle_in_dialogs(app: App) -> None:
     await sam.say("Ana López was released on bail on 23 November.")
     assert await sam.say("Keep writing: the charges stand.") == ["3 copies will be updated."]
     edits = [r for r in await deliveries(app) if r.operation == "edit"]
+    [status_message] = await deliveries(app, "appeal:1:status")  # edited live by the worker as copies land
+    assert to_message(status_message).text.startswith("UA-2026-001 (sent): 0 sent, 3 pending, 0 failed")
     assert len(edits) == 3 and {r.revision for r in edits} == {2}
     assert to_message(next(r for r in edits if r.language == "en")).text.startswith(
         "UPDATED\n🚨 Urgent appeal UA-2026-001"
@@ -112,7 +118,7 @@ async def test_whole_lifecycle_in_dialogs(app: App) -> None:
     assert await sam.say("/appeal followup UA-2026-001 Hearing moved to 5 December") == [
         "The follow-up goes to 3 copies."
     ]
-    followups = [r for r in await deliveries(app) if r.subject == "appeal:1:followup"]
+    followups = await deliveries(app, "appeal:1:followup")
     assert {to_message(r).reply_to for r in followups} == {f"m-{i}" for i in (1, 2, 3)}
 
     assert await sam.say("/appeal retract UA-2026-001") == ["3 copies will show the retraction."]
