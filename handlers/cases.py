@@ -14,7 +14,9 @@ from bot.core.i18n import N_, translator
 from bot.core.router import SECRETARIAT, Router
 from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
 from handlers.reports import alert_triage
+from storage.appeals import AppealRepository
 from storage.cases import STATUSES, CaseRepository
+from storage.letters import LetterRepository
 from storage.models import Case, Channel, ChannelKind, Identity, utcnow
 from storage.outbox import URGENT, Target
 
@@ -79,11 +81,64 @@ async def cases(ctx: Context, event: Event) -> None:
 
 @router.command("case", roles=SECRETARIAT, summary=N_("read a case: CASE reference"))
 async def case_(ctx: Context, event: Event) -> None:
-    """Show a case in full; audited as a read."""
-    if await _allowed_here(ctx):
-        case = await _case(ctx, ctx.answer.strip())
-        if case is not None:
-            await _show(ctx, case)
+    """``case REF`` shows a case (audited as a read); ``case REF link UA-…|CL-…`` links it to an appeal or a
+    letter; ``case REF appeal`` / ``case REF letter`` starts one pre-filled with what the consent allows."""
+    if not await _allowed_here(ctx):
+        return
+    words = ctx.answer.split()
+    case = await _case(ctx, words[0] if words else "")
+    if case is None:
+        return
+    action = words[1].lower() if len(words) > 1 else ""
+    if not action:
+        await _show(ctx, case)
+    elif action == "link" and len(words) == 3:
+        await _link(ctx, case, words[2])
+    elif action in ("appeal", "letter"):
+        await _start_from_case(ctx, case, action)
+    else:
+        ctx.reply(ctx._("Usage: CASE reference [link UA-…|CL-…] [appeal] [letter]."))
+
+
+async def _link(ctx: Context, case: Case, reference: str) -> None:
+    appeal = await AppealRepository(ctx.store.session).by_reference(reference)
+    letter = await LetterRepository(ctx.store.session).by_reference(reference)
+    target = appeal or letter
+    if target is None:
+        ctx.reply(ctx._("No appeal or letter has the reference {reference}.", reference=reference.upper()))
+        return
+    target.case_id = case.id
+    await ctx.audit("case.link", f"case:{case.id}", to=target.reference)
+    ctx.reply(ctx._("{case} is linked to {reference}.", case=case.reference, reference=target.reference))
+
+
+async def _start_from_case(ctx: Context, case: Case, kind: str) -> None:
+    """A draft appeal or letter; the report's text is copied only when the reporter allowed the network."""
+    shareable = case.consent == "network"
+    threat = ctx._(THREATS.get(case.threat_type or "other", N_("Other")))
+    title = f"{threat} — {case.country or ''}".strip(" —")
+    story = case.what_happened or ""
+    if case.names_publishable and case.at_risk:
+        story = f"{case.at_risk.split(' — ', 1)[-1]}: {story}"
+    if kind == "appeal":
+        appeals = AppealRepository(ctx.store.session)
+        draft = await appeals.create(ctx.person.id)
+        draft.case_id = case.id
+        await appeals.set_text(draft.id, ctx.locale, title, story if shareable else "—", "—")
+        reference = draft.reference
+    else:
+        letters = LetterRepository(ctx.store.session)
+        letter = await letters.create(ctx.person.id, "—")
+        letter.case_id = case.id
+        await letters.set_text(letter.id, ctx.locale, story if shareable else "—")
+        reference = letter.reference
+    await ctx.audit(f"case.{kind}", f"case:{case.id}", draft=reference, copied=shareable)
+    if shareable:
+        ctx.reply(ctx._("{reference} drafted from {case} with the report's text. Review it before sending.",
+                        reference=reference, case=case.reference))  # fmt: skip
+    else:
+        ctx.reply(ctx._("{reference} drafted for {case}. The reporter did not allow sharing beyond the secretariat: "
+                        "nothing from the report was copied.", reference=reference, case=case.reference))  # fmt: skip
 
 
 @router.action("case-open", roles=SECRETARIAT)

@@ -224,3 +224,46 @@ async def test_nothing_sensitive_on_disk_and_purge_and_rotation(app: App, tmp_pa
         ]
     assert "Lucía Hernández" in names
     install_keyring(Keyring((SANDBOX_KEY,)))
+
+
+async def test_link_and_start_an_appeal_or_letter_from_a_case(app: App) -> None:
+    await people(app)
+    reporter = await full_report(app, "rafael")  # consent: secretariat only
+    await reporter.press_button(
+        next(b for row in reporter.last_buttons for b in row if b.payload.endswith(":send"))
+    )  # type: ignore[attr-defined]
+    sam = chat(app, "sam")
+    [draft] = await sam.say("/case SOS-2026-0001 appeal")
+    assert draft == (
+        "UA-2026-001 drafted for SOS-2026-0001. The reporter did not allow sharing beyond the secretariat: "
+        "nothing from the report was copied."
+    )
+    async with app.sessions() as session, session.begin():
+        from storage.models import Appeal, AppealText
+
+        text = (await session.execute(select(AppealText))).scalar_one()
+        assert (
+            WHAT not in (text.title + text.what_happened)
+            and text.title == "Physical attack or threat — Brazil"
+        )
+        case = (await session.execute(select(Case))).scalar_one()
+        case.consent, case.names_publishable = "network", True
+    [letter] = await sam.say("/case SOS-2026-0001 letter")
+    assert (
+        letter == "CL-2026-001 drafted from SOS-2026-0001 with the report's text. Review it before sending."
+    )
+    async with app.sessions() as session:
+        from storage.models import LetterText
+
+        body = (await session.execute(select(LetterText.body))).scalar_one()
+        appeal = (await session.execute(select(Appeal))).scalar_one()
+    assert body == f"{NAMES}: {WHAT}" and appeal.case_id == 1
+    await sam.say("/appeal new")
+    for answer in ("t", "w", "d", "-"):
+        await sam.say(answer)
+    assert await sam.say("/case SOS-2026-0001 link ua-2026-002") == [
+        "SOS-2026-0001 is linked to UA-2026-002."
+    ]
+    assert await sam.say("/case SOS-2026-0001 link UA-2026-099") == [
+        "No appeal or letter has the reference UA-2026-099."
+    ]
