@@ -439,17 +439,30 @@ async def acted(ctx: Context, event: Event) -> None:
     ctx.notice(ctx._("Thank you! The secretariat sees that you acted."))
 
 
-@router.command("settings", roles=SECRETARIAT, summary=N_("network settings: SETTINGS two-person on|off"))
+@router.command(
+    "settings",
+    roles=SECRETARIAT,
+    summary=N_("network settings: SETTINGS two-person on|off, SETTINGS delete-reports on|off"),
+)
 async def settings_(ctx: Context, event: Event) -> None:
-    """Turn the two-person rule for sending appeals on or off."""
+    """Network settings: the two-person rule for appeals, and deleting report messages once stored."""
     words = ctx.answer.lower().split()
-    if len(words) != 2 or words[0] != "two-person" or words[1] not in ("on", "off"):
-        current = await setting(ctx.store.session, TWO_PERSON_RULE, "off")
-        ctx.reply(ctx._("Usage: SETTINGS two-person on|off (now: {value}).", value=current))
+    known = {"two-person": (TWO_PERSON_RULE, "off"), "delete-reports": ("delete_reports", "on")}
+    if len(words) != 2 or words[0] not in known or words[1] not in ("on", "off"):
+        two_person = await setting(ctx.store.session, TWO_PERSON_RULE, "off")
+        deleting = await setting(ctx.store.session, "delete_reports", "on")
+        ctx.reply(
+            ctx._(
+                "Usage: SETTINGS two-person on|off, SETTINGS delete-reports on|off (now: {two_person}, {deleting}).",
+                two_person=two_person,
+                deleting=deleting,
+            )
+        )
         return
-    await set_setting(ctx.store.session, TWO_PERSON_RULE, words[1])
-    await ctx.audit("settings.change", "settings:two_person_rule", value=words[1])
-    ctx.reply(ctx._("Two-person rule: {value}.", value=words[1]))
+    key, _default = known[words[0]]
+    await set_setting(ctx.store.session, key, words[1])
+    await ctx.audit("settings.change", f"settings:{key}", value=words[1])
+    ctx.reply(ctx._("{setting}: {value}.", setting=words[0], value=words[1]))
 
 
 SUBCOMMANDS = {

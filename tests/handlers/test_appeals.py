@@ -140,7 +140,7 @@ async def test_whole_lifecycle_in_dialogs(app: App) -> None:
 async def test_two_person_rule(app: App) -> None:
     await setup_network(app)
     sam, amina = chat(app, "sam"), chat(app, "amina")
-    assert await sam.say("/settings two-person on") == ["Two-person rule: on."]
+    assert await sam.say("/settings two-person on") == ["two-person: on."]
     await draft(app, sam)
     assert await sam.say("/appeal send UA-2026-001") == [
         "UA-2026-001 waits for a second secretariat member: APPEAL approve UA-2026-001."

@@ -81,6 +81,12 @@ async def test_report_in_english_creates_a_case_and_alerts_without_details(
         assert secret not in caplog.text
     deleted = [line.text for line in reporter.transcript if line.text.startswith("(deletes message")]  # type: ignore[attr-defined]
     assert len(deleted) == 6  # every typed answer, once stored
+    assert await chat(app, "sam").say("/settings delete-reports off") == ["delete-reports: off."]
+    second = await full_report(app, "karim")
+    await second.press_button(
+        next(b for row in second.last_buttons for b in row if b.payload.endswith(":send"))
+    )  # type: ignore[attr-defined]
+    assert not [line for line in second.transcript if line.text.startswith("(deletes message")]  # type: ignore[attr-defined]
 
 
 async def test_back_cancel_and_panic(app: App) -> None:
