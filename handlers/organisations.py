@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.events import Event
+from bot.core.events import Event, FormEvent, FormField
 from bot.core.i18n import N_
 from bot.core.router import SECRETARIAT, Router
 from storage.models import Role
@@ -11,11 +11,20 @@ from storage.models import Role
 router = Router()
 join_flow = router.flow("join")
 MAX_NAME = 200
+JOIN_FORM = "form.join"
 
 
 @router.command("join", summary=N_("say which organisation you belong to"), private_only=True)
 async def join(ctx: Context, event: Event) -> None:
-    """Start the two-question join flow (organisation name, then country)."""
+    """One form where the platform has forms (a Slack modal), else two questions: name, then country."""
+    if ctx.can_open_form:
+        ctx.form(
+            JOIN_FORM,
+            ctx._("Your organisation"),
+            [FormField("name", ctx._("Organisation's full name")), FormField("country", ctx._("Country"))],
+            ctx._("Send"),
+        )
+        return
     await ctx.start_flow("join", "name")
     ctx.reply(ctx._("Which organisation do you belong to? Type its full name (or CANCEL)."))
 
@@ -64,6 +73,21 @@ async def _link(ctx: Context, organisation_id: int) -> None:
             organisation=organisation.name,
         )
     )
+
+
+@router.action(JOIN_FORM)
+async def join_form(ctx: Context, event: Event) -> None:
+    """The join form was submitted: the same checks and outcome as the two questions."""
+    assert isinstance(event, FormEvent)
+    name = " ".join((event.value("name") or "").split())
+    country = " ".join((event.value("country") or "").split())
+    if not name or len(name) > MAX_NAME or not country or len(country) > 100:
+        ctx.reply(ctx._("Please type the organisation's name ({limit} characters at most).", limit=MAX_NAME))
+        return
+    organisation, created = await ctx.store.organisations.get_or_create(name, country)
+    if created:
+        await ctx.audit("org.register", f"org:{organisation.id}")
+    await _link(ctx, organisation.id)
 
 
 @router.command("orgs", roles=SECRETARIAT, summary=N_("list organisations and members awaiting verification"))

@@ -10,9 +10,12 @@ from bot.core.events import (
     ActionEvent,
     Button,
     ChatRef,
+    CommandEvent,
     Delete,
     Edit,
     Event,
+    Form,
+    FormField,
     Notice,
     Outgoing,
     OutgoingMessage,
@@ -100,6 +103,16 @@ class Context:
             subject, target, payload, priority=priority, revision=revision
         )
         return queued is not None
+
+    @property
+    def can_open_form(self) -> bool:
+        """Whether this event lets the bot answer with a form (a Slack slash command does)."""
+        return isinstance(self.event, CommandEvent) and self.event.form_token is not None
+
+    def form(self, form: str, title: str, fields: Sequence[FormField], submit: str) -> None:
+        """Open a form; its submission comes back as a FormEvent routed to the action named ``form``."""
+        assert isinstance(self.event, CommandEvent) and self.event.form_token is not None
+        self.outgoing.append(Form(self.chat, form, title, tuple(fields), submit, self.event.form_token))
 
     def delete(self, message_id: str) -> None:
         """Delete a message in this chat after answering (e.g. a defender's report, once stored)."""

@@ -59,6 +59,7 @@ class CommandEvent(Event):
 
     name: str = ""
     args: tuple[str, ...] = ()
+    form_token: str | None = None  # set where the platform can open a form in answer (Slack's trigger_id)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,28 @@ class Delete:
     message_id: str
 
 
-Outgoing = OutgoingMessage | Edit | Notice | Delete
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form."""
+
+    key: str
+    label: str
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """Open a multi-field form (a Slack modal); answered later by a :class:`FormEvent` named ``form``."""
+
+    chat: ChatRef
+    form: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit: str
+    token: str
+
+
+Outgoing = OutgoingMessage | Edit | Notice | Delete | Form
 
 
 @dataclass

@@ -135,7 +135,8 @@ async def test_onboarding_in_three_languages(person: Driver) -> None:
 
 
 async def test_join_flow_with_escaping_and_cancel(person: Driver) -> None:
-    assert await person.say("/join") == [
+    # The word typed in a private chat is a step-by-step dialog everywhere (Slack's /sos join opens a form instead).
+    assert await person.say("JOIN") == [
         "Which organisation do you belong to? Type its full name (or CANCEL)."
     ]
     assert await person.say("<b>Tierra</b> & Co") == ["In which country is <b>Tierra</b> & Co based?"]

@@ -169,3 +169,27 @@ async def test_socket_mode_is_chosen_when_an_app_token_is_set(sqlite_url: str) -
     )
     assert [route.path for route in http.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
     await app.close()
+
+
+async def test_join_opens_a_modal_on_slack_and_its_submission_registers(slack: SlackRig) -> None:
+    emulator = slack.emulator
+    await emulator.slash(MARIA, "join")
+    await emulator.wait_for(lambda: len(emulator.views) == 1)
+    [view] = emulator.views
+    assert view["type"] == "modal" and view["callback_id"] == "form.join"
+    assert view["title"]["text"] == "Tu organización"
+    assert [b["block_id"] for b in view["blocks"]] == ["name", "country"]
+    await emulator.submit_view(MARIA, "form.join", {"name": "Colectivo Tierra", "country": "Guatemala"})
+    await _answered(slack, DM_MARIA)
+    assert emulator.last_message(DM_MARIA).text.startswith(
+        "Gracias. Ahora figuras como miembro de Colectivo Tierra."
+    )
+    async with slack.app.sessions() as session:
+        from storage.models import Organisation
+
+        organisation = (await session.execute(select(Organisation))).scalar_one()
+    assert (organisation.name, organisation.country, organisation.verified) == (
+        "Colectivo Tierra",
+        "Guatemala",
+        False,
+    )

@@ -15,10 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import convert
 from bot.adapters.slack.errors import translate
-from bot.adapters.slack.render import messages
+from bot.adapters.slack.render import messages, modal
 from bot.app import App
 from bot.core.delivery import DeliveryError
-from bot.core.events import Actor, ChatRef, Edit, Event, Notice, OutgoingMessage
+from bot.core.events import Actor, ChatRef, Edit, Event, Form, Notice, OutgoingMessage
 from bot.core.i18n import normalise_language
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,8 @@ class SlackAdapter:
                         await self.edit(item)
                     elif isinstance(item, Notice) and ephemeral_to:
                         await self._ephemeral(item, ephemeral_to)
+                    elif isinstance(item, Form):
+                        await self._open_form(item)
                 except DeliveryError as error:
                     log.warning("slack reply failed: %s", error.kind.value)
         except Exception as error:  # the process never dies on a request
@@ -183,6 +185,12 @@ class SlackAdapter:
         """Delete a message the bot posted."""
         try:
             await self.client.chat_delete(channel=chat.chat_id, ts=message_id)
+        except (SlackApiError, TimeoutError, OSError) as error:
+            raise translate(error) from None
+
+    async def _open_form(self, form: Form) -> None:
+        try:
+            await self.client.views_open(trigger_id=form.token, view=modal(form))
         except (SlackApiError, TimeoutError, OSError) as error:
             raise translate(error) from None
 

@@ -27,6 +27,7 @@ def command(body: Mapping[str, Any], who: Actor) -> CommandEvent:
         chat_ref(str(body.get("team_id", "")), str(body.get("channel_id", ""))),
         name=word.lstrip("/").lower(),
         args=tuple(args),
+        form_token=str(body.get("trigger_id")) if body.get("trigger_id") else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.events import Button
+from bot.core.events import Button, Form
 
 MAX_SECTION = 3000  # characters of text in one section block
 MAX_BLOCKS = 50  # blocks in one message
@@ -71,3 +71,22 @@ def messages(text: str, buttons: Sequence[Sequence[Button]] = ()) -> list[tuple[
     last = sections + actions
     out.append(("\n".join(b["text"]["text"] for b in sections), last))
     return out
+
+
+def modal(form: Form) -> dict[str, Any]:
+    """A Block Kit modal with one plain-text input per field; the block ids are the field keys."""
+    return {
+        "type": "modal",
+        "callback_id": form.form,
+        "title": {"type": "plain_text", "text": form.title[:24]},
+        "submit": {"type": "plain_text", "text": form.submit[:24]},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": field.key,
+                "label": {"type": "plain_text", "text": field.label[:2000]},
+                "element": {"type": "plain_text_input", "action_id": field.key, "multiline": field.multiline},
+            }
+            for field in form.fields
+        ],
+    }
