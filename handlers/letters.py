@@ -135,6 +135,53 @@ async def _translate(ctx: Context, found: Letter, args: list[str]) -> None:
     await _repo(ctx).set_text(found.id, language, text)
     await ctx.audit("letter.translate", f"letter:{found.id}", language=language)
     ctx.reply(ctx._("{reference} saved ({language}).", reference=found.reference, language=language))
+    if found.status == "published":
+        await _tell_signers_it_changed(ctx, found, language)
+
+
+async def _tell_signers_it_changed(ctx: Context, found: Letter, language: str) -> None:
+    """A published letter changed: every copy shows the new text, and everyone who signed is told what changed."""
+    await _queue_counts(ctx, found)
+    from sqlalchemy import select
+
+    from storage.models import Identity, Person
+    from storage.outbox import Target
+
+    told = 0
+    for person_id in await _repo(ctx).signer_persons(found.id):
+        person = await ctx.store.session.get(Person, person_id)
+        identity = (
+            (
+                await ctx.store.session.execute(
+                    select(Identity).where(
+                        Identity.person_id == person_id, Identity.private_chat_id.is_not(None)
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if person is None or identity is None:
+            continue
+        reader = person.language or ctx.settings.default_language
+        texts = await _repo(ctx).texts(found.id)
+        notice = translator(reader).gettext(
+            "The collective letter {reference} that you signed has changed (its {language} text). Here it is now; "
+            "you can withdraw your signature before the deadline with WITHDRAW {reference}.",
+            reference=found.reference,
+            language=language,
+        )
+        await ctx.fan_out(
+            f"letter:{found.id}:changed",
+            Target(identity.platform, identity.private_chat_id or "", reader, identity.workspace),
+            notice + "\n\n" + _body(texts, reader, ctx.settings.default_language),
+            revision=int(utcnow().timestamp()),
+        )
+        told += 1
+    if told:
+        ctx.reply(
+            ctx.ngettext("{n} signer was told what changed.", "{n} signers were told what changed.", told)
+        )
 
 
 async def _target(ctx: Context, found: Letter, args: list[str]) -> None:

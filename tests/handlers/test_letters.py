@@ -213,3 +213,28 @@ async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: obj
     parser.feed((out / "CL-2026-001.html").read_text())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"}
     assert parser.items == ["ProDESC (Mexico)", "Comité des femmes rurales (Senegal) — Awa Diop"]
+
+
+async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> None:
+    await publish(app)
+    lucia = chat(app, "lucia")
+    await lucia.press_button(SIGN)
+    await lucia.press("Firmar por ProDESC")
+    sam = chat(app, "sam")
+    answers = await sam.say("/letter translate CL-2026-001 es Pedimos la liberación inmediata de Ana López.")
+    assert answers == ["CL-2026-001 saved (es).", "1 signer was told what changed."]
+    async with app.sessions() as session:
+        rows = (
+            (await session.execute(select(Delivery).where(Delivery.subject == "letter:1:changed")))
+            .scalars()
+            .all()
+        )
+        edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
+    [told] = rows
+    assert told.chat_id == "dm-lucia"
+    assert to_message(told).text == (
+        "La carta colectiva CL-2026-001 que firmaste cambió (su texto en es). Aquí está ahora; puedes retirar tu "
+        "firma antes de la fecha límite con RETIRAR CL-2026-001.\n\nPedimos la liberación inmediata de Ana López."
+    )
+    spanish_copy = next(e for e in edits if e.chat_id == "g-americas")
+    assert "Pedimos la liberación inmediata de Ana López." in to_message(spanish_copy).text
