@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import LANGUAGES
 from bot.core.context import Context
-from bot.core.events import Button, Event
+from bot.core.events import Button, ChatKind, ChatRef, Event
 from bot.core.i18n import N_, Translator, translator
 from bot.core.router import MEMBERS, SECRETARIAT, Router
 from storage.appeals import set_setting, setting
@@ -356,12 +356,19 @@ def _open(found: Letter | None) -> bool:
 
 @router.action("sign")
 async def sign(ctx: Context, event: Event) -> None:
-    """Sign pressed: say exactly what will be published, and ask to confirm."""
+    """Sign pressed: say exactly what will be published, and ask to confirm (in private, if pressed in a group)."""
     found = await ctx.store.session.get(Letter, int(ctx.answer)) if ctx.answer.isdigit() else None
     if not _open(found):
         ctx.notice(ctx._("Signing has ended."))
         return
     assert found is not None
+    if not ctx.chat.is_private:
+        private = await _private_chat(ctx)
+        if private is None:
+            ctx.notice(ctx._("Write to me in a private chat first (START), then press Sign again."))
+            return
+        ctx.notice(ctx._("Confirm in your private chat with the bot."))
+        ctx.chat = private  # the confirmation is personal: it goes to the private chat, not the group
     organisation = ctx.person.organisation
     if found.signing_mode != "individuals":
         if organisation is None or not organisation.verified or not ctx.person.membership_confirmed:
@@ -400,6 +407,29 @@ async def sign(ctx: Context, event: Event) -> None:
         ctx._("This will publish your name: {name}.", name=ctx.person.display_name or "—"),
         [[Button(ctx._("Sign as myself"), "sign-ok", f"{found.id}:person")]],
     )
+
+
+async def _private_chat(ctx: Context) -> ChatRef | None:
+    from sqlalchemy import select
+
+    from storage.models import Identity
+
+    identity = (
+        (
+            await ctx.store.session.execute(
+                select(Identity).where(
+                    Identity.person_id == ctx.person.id,
+                    Identity.platform == ctx.chat.platform,
+                    Identity.private_chat_id.is_not(None),
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if identity is None or identity.private_chat_id is None:
+        return None
+    return ChatRef(identity.platform, identity.private_chat_id, identity.workspace, ChatKind.PRIVATE)
 
 
 @router.action("sign-ok")

@@ -1,0 +1,74 @@
+"""A collective letter on both platforms: published to a Telegram group and a Slack channel, signed from a
+Sign button pressed in the group (confirmed in private), and the count edited in place everywhere."""
+
+from __future__ import annotations
+
+from bot.adapters.emulators.slack import SlackEmulator
+from bot.adapters.emulators.telegram import TelegramEmulator, User
+from bot.app import App
+from tests.adapters.test_appeals_e2e import GROUP, SAM, TG_SECRETARIAT, network, sam
+
+__all__ = ["network"]
+ANA = User(9003, "Ana", "es")
+
+
+async def test_letter_signed_from_a_group_and_counted_everywhere(
+    network: tuple[App, TelegramEmulator, SlackEmulator],
+) -> None:
+    _app, telegram, slack = network
+    group = telegram.group(GROUP, "Red DESC Américas")
+    await telegram.user_says(TG_SECRETARIAT, "/channel member es americas", group)
+    mention = {
+        "type": "app_mention",
+        "channel": "C0AFRICA",
+        "user": SAM.id,
+        "text": "<@U0BOT> channel member fr africa",
+        "ts": "1.1",
+    }
+    await slack.send_event(mention)
+    await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 1)
+
+    # Ana joins from Telegram; the secretariat verifies her organisation from Slack.
+    for text in ("/join", "Colectivo Tierra", "Guatemala"):
+        before = len(telegram.messages_in(ANA.id))
+        await telegram.user_says(ANA, text)
+        await telegram.wait_for(lambda before=before: len(telegram.messages_in(ANA.id)) > before)
+    assert (await sam(slack, "verify 1", slash=True)) == "Colectivo Tierra is verified; 1 member confirmed."
+
+    await sam(slack, "letter new", slash=True)
+    await sam(slack, "Attorney General of Guatemala")
+    await sam(slack, "We call for the release of Ana López.")
+    await sam(slack, "-")
+    dm = slack.dm_channel(SAM)
+    before = len(slack.calls_to("chat.update"))
+    await slack.press(SAM, slack.last_message(dm), "Organisations")
+    await slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
+    assert await sam(slack, "letter publish CL-2026-001", slash=True) == "CL-2026-001 goes to 2 targets."
+    await telegram.wait_for(lambda: len(telegram.messages_in(GROUP)) == 2, timeout=5)
+    await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 2, timeout=5)
+    copy = telegram.last_message(GROUP)
+    assert copy.text.startswith("✍️ Carta colectiva CL-2026-001\nA: Attorney General of Guatemala")
+    assert slack.last_message("C0AFRICA").text.startswith("✍️ Lettre collective CL-2026-001")
+
+    # Ana presses Sign in the group: the confirmation comes to her private chat, not the group.
+    before = len(telegram.messages_in(ANA.id))
+    await telegram.press_button(ANA, copy, "Firmar")
+    await telegram.wait_for(lambda: len(telegram.messages_in(ANA.id)) > before)
+    confirmation = telegram.last_message(ANA.id)
+    assert (
+        confirmation.text
+        == "Esto publicará: Colectivo Tierra (Guatemala). Tu nombre solo se muestra si así lo eliges."
+    )
+    assert [m.text for m in telegram.messages_in(GROUP)][
+        -1
+    ] == copy.text  # nothing personal posted in the group
+    await telegram.press_button(ANA, confirmation, "Firmar por Colectivo Tierra")
+    await telegram.wait_for(lambda: telegram.last_message(ANA.id).text.startswith("Firmado."))
+
+    # The count lands on every copy within the 10-second window.
+    await telegram.wait_for(
+        lambda: telegram.last_message(GROUP).text.endswith("1 organización ha firmado."), timeout=15
+    )
+    await slack.wait_for(
+        lambda: slack.last_message("C0AFRICA").text.endswith("1 organisation a signé."), timeout=5
+    )
