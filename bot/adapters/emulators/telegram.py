@@ -35,6 +35,7 @@ from bot.adapters.emulators.telegram_model import (
     Failure,
     Message,
     User,
+    chat_full_info,
     error,
     failure_response,
     read_params,
@@ -319,7 +320,7 @@ class TelegramEmulator(PlayersMixin):
 
     async def _m_getChat(self, params: dict[str, Any]) -> Any:
         chat = self.chats.get(int(params["chat_id"]))
-        return chat.as_json() if chat else error(400, "Bad Request: chat not found")
+        return chat_full_info(chat) if chat else error(400, "Bad Request: chat not found")
 
 
 def _required_positionals(function: Callable[..., Any]) -> int:

@@ -33,6 +33,7 @@ SUPPORTED_TAGS = frozenset(
         "tg-emoji",
     }
 )
+PARSE_ERROR = "Bad Request: can't parse entities: "
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 
@@ -63,21 +64,17 @@ def visible_text(source: str, parse_mode: str | None) -> str:
             offset = len(source[:index].encode())
             match = _TAG.match(source, index)
             if match is None:
-                raise TextError(
-                    f"Bad Request: can't parse entities: Unexpected end of name token at byte offset {offset}"
-                )
+                raise TextError(f"{PARSE_ERROR}Unexpected end of name token at byte offset {offset}")
             closing, name = match.group(1), match.group(2).lower()
             if name not in SUPPORTED_TAGS:
                 kind = "end" if closing else "start"
-                raise TextError(
-                    f'Bad Request: can\'t parse entities: Unsupported {kind} tag "{name}" at byte offset {offset}'
-                )
+                raise TextError(f'{PARSE_ERROR}Unsupported {kind} tag "{name}" at byte offset {offset}')
             if not closing:
                 open_tags.append(name)
             elif not open_tags or open_tags[-1] != name:
                 expected = f'"</{open_tags[-1]}>"' if open_tags else "no end tag"
                 raise TextError(
-                    f"Bad Request: can't parse entities: Unmatched end tag at byte offset {offset}, "
+                    f"{PARSE_ERROR}Unmatched end tag at byte offset {offset}, "
                     f'expected {expected}, found "</{name}>"'
                 )
             else:
@@ -91,9 +88,7 @@ def visible_text(source: str, parse_mode: str | None) -> str:
         out.append(char)  # Telegram keeps a bare "&" or ">" as it is
         index += 1
     if open_tags:
-        raise TextError(
-            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1]}\""
-        )
+        raise TextError(f'{PARSE_ERROR}Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
     return "".join(out)
 
 
@@ -129,7 +124,8 @@ def check_markup(markup: Any) -> None:
     for button in (button for row in rows for button in row):
         if not isinstance(button, dict) or not button.get("text"):
             raise TextError(
-                "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                "Bad Request: can't parse inline keyboard button: "
+                "Text buttons are unallowed in the inline keyboard"
             )
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:

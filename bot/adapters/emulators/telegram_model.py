@@ -76,7 +76,7 @@ class Failure:
 
 @dataclass
 class Message:
-    """A message in an emulated chat. ``text`` is what the bot sent (HTML source); ``visible`` what people see."""
+    """A message in an emulated chat: ``text`` as sent (HTML source), ``visible`` as people see it."""
 
     message_id: int
     chat_id: int
@@ -138,6 +138,15 @@ class Chat:
         if self.first_name:
             data["first_name"] = self.first_name
         return data
+
+
+def chat_full_info(chat: Chat) -> dict[str, Any]:
+    """getChat's ``ChatFullInfo``: the chat plus the fields the current Bot API always sends."""
+    gifts = dict.fromkeys(
+        ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"),
+        True,
+    )
+    return {**chat.as_json(), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
 
 def member_json(status: str, user: dict[str, Any]) -> dict[str, Any]:

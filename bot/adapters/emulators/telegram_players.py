@@ -82,7 +82,7 @@ class PlayersMixin(MessagesMixin):
     async def press(
         self, user: User, target: Chat | Message, second: int | str, third: str | None = None, /
     ) -> int:
-        """``user`` presses an inline button: ``press(user, chat, message_id, data)`` or ``press(user, message, data)``.
+        """A button press: ``press(user, chat, message_id, data)`` or ``press(user, message, data)``.
 
         Sends a ``callback_query`` update; the bot must answer it (``callback_answers`` records the answer).
         Returns the update id.

@@ -6,9 +6,22 @@ from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
 
 
-def build_telegram_adapter(app: App, **options: object) -> TelegramAdapter:
-    """The Telegram adapter for ``app``'s settings (options: webhook_url, timeout, poll_timeout)."""
-    return TelegramAdapter(app, **options)  # type: ignore[arg-type]
+def build_telegram_adapter(
+    app: App,
+    *,
+    webhook_url: str | None = None,
+    timeout: float = 10.0,
+    connect_timeout: float | None = None,
+    poll_timeout: int = 10,
+) -> TelegramAdapter:
+    """The Telegram adapter for ``app``'s settings (see :class:`TelegramAdapter` for the options)."""
+    return TelegramAdapter(
+        app,
+        webhook_url=webhook_url,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        poll_timeout=poll_timeout,
+    )
 
 
 __all__ = ["TelegramAdapter", "build_telegram_adapter"]

@@ -1,97 +1,138 @@
-"""The Telegram adapter: python-telegram-bot v22 for polling, webhook and sending."""
+"""The Telegram adapter: python-telegram-bot v22 for long polling, the bot's own webhook route, and sending.
+
+In webhook mode PTB's webhook server is not used: updates arrive on ``POST /telegram/webhook`` of the bot's
+aiohttp server (``bot/web.py``), beside Slack's route and the health checks.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
 from collections.abc import Sequence
-from typing import Any
+from datetime import timedelta
 
 from aiohttp import web
-from telegram import BotCommand, ReplyParameters, Update
+from telegram import Chat, ReplyParameters, Update
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from bot.adapters.telegram.convert import PLATFORM, chat_ref, to_event
-from bot.adapters.telegram.errors import translate
-from bot.adapters.telegram.render import html_parts, keyboard
+from bot.adapters.telegram.commands import menus
+from bot.adapters.telegram.convert import PLATFORM, bot_is_member, chat_ref, event_id, to_event
+from bot.adapters.telegram.errors import is_not_modified, translate
+from bot.adapters.telegram.render import html_parts, html_single, keyboard
 from bot.app import App
-from bot.config import LANGUAGES
-from bot.core.commands import localised_word
-from bot.core.delivery import DeliveryError
-from bot.core.events import ChatRef, Delete, Edit, Notice, OutgoingMessage
-from bot.core.i18n import translator
-from storage.models import Role
+from bot.core.delivery import DeliveryError, FailureKind
+from bot.core.events import ChatRef, Delete, Edit, Notice, Outgoing, OutgoingMessage
 from storage.repositories import Store
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-COMMAND_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+WEBHOOK_PATH = "/telegram/webhook"
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+MAX_NOTICE = 200  # answerCallbackQuery's text limit
+# httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class TelegramAdapter:
-    """Receives updates (polling or webhook) and sends through the Bot API."""
+    """Receives updates (polling or webhook), turns them into events, and sends through the Bot API.
+
+    Args:
+        app: the wired bot (settings, dispatcher, store).
+        webhook_url: the public URL Telegram should POST updates to (webhook mode); None leaves the
+            registration to the operator.
+        timeout: seconds for reading, writing and waiting for a connection on Bot API calls; a slower
+            answer becomes a TRANSIENT :class:`DeliveryError`.
+        connect_timeout: seconds to connect (defaults to ``timeout``).
+        poll_timeout: seconds one getUpdates long poll may wait for updates.
+    """
 
     platform = PLATFORM
 
     def __init__(
-        self, app: App, *, webhook_url: str | None = None, timeout: float = 10.0, poll_timeout: int = 10
+        self,
+        app: App,
+        *,
+        webhook_url: str | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float | None = None,
+        poll_timeout: int = 10,
     ) -> None:
         self.app = app
         settings = app.settings
-        assert settings.telegram_token, "Telegram is not configured"
+        if not settings.telegram_token:
+            raise ValueError("Telegram is not configured (SOS_TELEGRAM_TOKEN is unset)")
         self.webhook = settings.telegram_mode == "webhook"
         self.webhook_url = webhook_url
         self.poll_timeout = poll_timeout
+        connect = connect_timeout if connect_timeout is not None else timeout
         request = HTTPXRequest(
             connection_pool_size=128,
             read_timeout=timeout,
             write_timeout=timeout,
-            connect_timeout=timeout,
+            connect_timeout=connect,
             pool_timeout=timeout,
         )
+        # A long poll waits up to poll_timeout by design, so its read timeout must be longer than that.
+        polling = HTTPXRequest(read_timeout=poll_timeout + 10, connect_timeout=connect)
         builder = Application.builder().token(settings.telegram_token).request(request)
-        builder = builder.get_updates_request(
-            HTTPXRequest(read_timeout=poll_timeout + 10, connect_timeout=timeout)
-        )
+        builder = builder.get_updates_request(polling)
         if settings.telegram_api_url:
             builder = builder.base_url(settings.telegram_api_url)
-            builder = builder.base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+            builder = builder.base_file_url(_file_url(settings.telegram_api_url))
         if self.webhook:
             builder = builder.updater(None)
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
-    # Receiving ---------------------------------------------------------------------------------------
+    # Lifecycle ---------------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[web.RouteDef]:
-        """``POST /telegram/webhook`` in webhook mode."""
-        return [web.post("/telegram/webhook", self._webhook)] if self.webhook else []
+        """``POST /telegram/webhook`` in webhook mode; nothing in polling mode."""
+        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook else []
 
     async def start(self) -> None:
         """Initialise the client, publish the command menus, then poll or register the webhook."""
         await self.application.initialize()
         await self.application.start()
         await self._publish_commands()
+        bot = self.application.bot
         if self.webhook:
             if self.webhook_url:
-                await self.application.bot.set_webhook(
-                    self.webhook_url, secret_token=self.app.settings.telegram_webhook_secret
+                await bot.set_webhook(
+                    self.webhook_url,
+                    secret_token=self.app.settings.telegram_webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
                 )
         elif self.application.updater is not None:
-            await self.application.bot.delete_webhook()
-            await self.application.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout)
+            await bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            await self.application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=timedelta(seconds=self.poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+                error_callback=_polling_error,
+            )
 
     async def stop(self) -> None:
-        """Stop polling and close the client."""
+        """Stop polling and close the client (a registered webhook stays: Telegram keeps the queue)."""
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+
+    async def _publish_commands(self) -> None:
+        """The command menu in each language; a refusal is logged, the bot still starts."""
+        for language, commands in menus(self.app.dispatcher.router).items():
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=language)
+            except tg.TelegramError as error:
+                log.warning("setMyCommands(%s) failed: %s", language, translate(error).kind.value)
+
+    # Receiving ---------------------------------------------------------------------------------------
 
     async def _webhook(self, request: web.Request) -> web.Response:
         expected = self.app.settings.telegram_webhook_secret or ""
@@ -100,12 +141,22 @@ class TelegramAdapter:
             return web.Response(status=401)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
-        except ValueError:
+        except Exception:  # malformed JSON or not an Update: nothing to process, nothing to log
             return web.Response(status=400)
+        # The answer waits for processing: Telegram then sends this chat's next update, keeping order.
         await self.application.process_update(update)
         return web.Response(status=200)
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.process(update)
+        except Exception as error:  # the process never dies on an update
+            log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
+
+    async def process(self, update: Update) -> None:
+        """Handle one update: membership changes, or an event for the dispatcher and its answers."""
+        query = update.callback_query
+        answered = False
         try:
             if update.my_chat_member is not None:
                 await self._membership(update)
@@ -115,21 +166,26 @@ class TelegramAdapter:
                 return
             outcome = await self.app.dispatcher.handle(event)
             notices = [item.text for item in outcome.outgoing if isinstance(item, Notice)]
-            if update.callback_query is not None:
-                # Always answered, or the person's client shows a spinner until Telegram gives up.
-                await self._answer(update.callback_query.id, notices[0] if notices else None)
+            if query is not None:
+                # Answered first, so the person's spinner stops before the (slower) messages go out.
+                answered = True
+                await self._answer(query.id, notices[0] if notices else None)
             for item in outcome.outgoing:
                 await self._deliver(item)
-        except Exception as error:  # the process never dies on an update
-            log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
+        finally:
+            if query is not None and not answered:
+                # Always answered, or the person's client shows a spinner until Telegram gives up.
+                await self._answer(query.id, None)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
-            await self.application.bot.answer_callback_query(query_id, text=text)
+            await self.application.bot.answer_callback_query(
+                query_id, text=text[:MAX_NOTICE] if text else None
+            )
         except tg.TelegramError as error:
             log.warning("answerCallbackQuery failed: %s", translate(error).kind.value)
 
-    async def _deliver(self, item: Any) -> None:
+    async def _deliver(self, item: Outgoing) -> None:
         try:
             if isinstance(item, OutgoingMessage):
                 await self.send(item)
@@ -141,52 +197,43 @@ class TelegramAdapter:
             log.warning("telegram reply failed: %s", error.kind.value)
 
     async def _membership(self, update: Update) -> None:
+        """Record the bot joining or leaving a group or channel, once per update, in its own transaction."""
         member = update.my_chat_member
         assert member is not None
-        present = member.new_chat_member.status in ("member", "administrator", "creator")
+        if member.chat.type == Chat.PRIVATE:
+            return  # a person blocking the bot: the outbox learns it from the 403 on the next message
         chat = chat_ref(member.chat)
         async with self.app.sessions() as session, session.begin():
-            channel = await Store(session).channels.get_or_create(PLATFORM, "", chat.chat_id, chat.title)
-            channel.bot_member = present
+            store = Store(session)
+            if not await store.events.claim(PLATFORM, event_id(update)):
+                return  # a replay must not undo a later change
+            channel = await store.channels.get_or_create(PLATFORM, "", chat.chat_id, chat.title)
+            channel.bot_member = bot_is_member(member.new_chat_member)
             if chat.title:
                 channel.title = chat.title
 
     async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram client error: %s", type(context.error).__name__)
 
-    async def _publish_commands(self) -> None:
-        """The command menu in each language: what everyone may use, with localised descriptions."""
-        router = self.app.dispatcher.router
-        for language in LANGUAGES:
-            t = translator(language)
-            commands = []
-            for name, route in router.commands.items():
-                if not route.summary or Role.DEFENDER not in route.roles:
-                    continue
-                word = localised_word(name, language)
-                word = word if set(word) <= COMMAND_NAME_CHARS else name
-                commands.append(BotCommand(word, t.gettext(route.summary)[:256]))
-            try:
-                await self.application.bot.set_my_commands(commands, language_code=language)
-            except tg.TelegramError as error:
-                log.warning("setMyCommands(%s) failed: %s", language, translate(error).kind.value)
-
     # Sending -----------------------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> str:
-        """Send (split when long; buttons on the last part); returns the last part's message id."""
+        """Send (split when long; buttons on the last part); returns the last part's message id.
+
+        Raises:
+            DeliveryError: the platform's refusal or failure, classified.
+        """
         parts = html_parts(message.text, message.rtl)
-        reply = (
-            ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
-            if message.reply_to
-            else None
-        )
+        chat_id = _chat_id(message.chat.chat_id)
+        reply = None
+        if message.reply_to and message.reply_to.isdigit():
+            reply = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
         sent_id = ""
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             try:
                 sent = await self.application.bot.send_message(
-                    int(message.chat.chat_id),
+                    chat_id,
                     part,
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(message.buttons) if last else None,
@@ -198,26 +245,55 @@ class TelegramAdapter:
         return sent_id
 
     async def edit(self, edit: Edit) -> None:
-        """Replace a message's text and buttons; "not modified" counts as done."""
-        parts = html_parts(edit.text, edit.rtl)
+        """Replace a message's text and buttons; "not modified" counts as done.
+
+        Raises:
+            DeliveryError: the platform's refusal or failure, classified.
+        """
         try:
             await self.application.bot.edit_message_text(
-                parts[0] if len(parts) == 1 else parts[-1],
-                chat_id=int(edit.chat.chat_id),
-                message_id=int(edit.message_id),
+                html_single(edit.text, edit.rtl),
+                chat_id=_chat_id(edit.chat.chat_id),
+                message_id=_message_id(edit.message_id),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(edit.buttons),
             )
-        except tg.BadRequest as error:
-            if "not modified" in error.message.lower():
-                return
-            raise translate(error) from None
         except tg.TelegramError as error:
-            raise translate(error) from None
+            if not is_not_modified(error):
+                raise translate(error) from None
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Delete a message the bot sent (or, in private chats, one the person sent)."""
+        """Delete a message the bot sent (or, in private chats, one the person sent); gone already is done.
+
+        Raises:
+            DeliveryError: the platform's refusal or failure, classified.
+        """
         try:
-            await self.application.bot.delete_message(int(chat.chat_id), int(message_id))
+            await self.application.bot.delete_message(_chat_id(chat.chat_id), _message_id(message_id))
         except tg.TelegramError as error:
-            raise translate(error) from None
+            if not (
+                isinstance(error, tg.BadRequest) and "message to delete not found" in error.message.lower()
+            ):
+                raise translate(error) from None
+
+
+def _chat_id(value: str) -> int | str:
+    """Numeric chat ids as ints; ``@channelusername`` stays a string, as the Bot API accepts both."""
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def _message_id(value: str) -> int:
+    if not value.isdigit():
+        raise DeliveryError(FailureKind.REJECTED, "not a Telegram message id")
+    return int(value)
+
+
+def _file_url(base_url: str) -> str:
+    """``.../bot`` → ``.../file/bot``, the Bot API's file download base."""
+    head, sep, tail = base_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else base_url
+
+
+def _polling_error(error: tg.TelegramError) -> None:
+    # PTB retries by itself; only the kind is worth a log line (the message may echo a URL with the token).
+    log.warning("telegram polling failed: %s", type(error).__name__)

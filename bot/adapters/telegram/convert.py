@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Update, User
+from telegram import Chat, ChatMember, ChatMemberRestricted, Update, User
 
 from bot.adapters.telegram.render import parse_callback
 from bot.core.events import ActionEvent, Actor, ChatKind, ChatRef, CommandEvent, Event, TextEvent
 
 PLATFORM = "telegram"
+PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
 def actor(user: User) -> Actor:
@@ -21,14 +22,38 @@ def chat_ref(chat: Chat) -> ChatRef:
     return ChatRef(PLATFORM, str(chat.id), "", kind, chat.title or "")
 
 
+def event_id(update: Update) -> str:
+    """The dedup id: Telegram's own update id, identical on every redelivery of the update."""
+    return f"tg:{update.update_id}"
+
+
+def bot_is_member(member: ChatMember) -> bool:
+    """Whether a ``my_chat_member`` status means the bot is in the chat (a restricted bot still is)."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in PRESENT
+
+
+def parse_command(text: str, bot_username: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """``/cmd@botname a b`` → ``("cmd", ("a", "b"))``; None when addressed to another bot or not a command."""
+    if not text.startswith("/") or len(text) < 2 or text[1].isspace():
+        return None
+    word, *args = text[1:].split()
+    name, _, addressee = word.partition("@")
+    if not name or (addressee and bot_username and addressee.lower() != bot_username.lower()):
+        return None
+    return name.lower(), tuple(args)
+
+
 def to_event(update: Update, bot_username: str | None = None) -> Event | None:
     """The neutral event for an update, or None for updates the bot does not act on."""
-    event_id = f"tg:{update.update_id}"
     query = update.callback_query
-    if query is not None and query.message is not None:
+    if query is not None:
+        if query.message is None:
+            return None  # a button on an inline-mode message: the bot posts none
         action, payload = parse_callback(query.data or "")
         return ActionEvent(
-            event_id,
+            event_id(update),
             actor(query.from_user),
             chat_ref(query.message.chat),
             action=action,
@@ -37,12 +62,12 @@ def to_event(update: Update, bot_username: str | None = None) -> Event | None:
         )
     message = update.message
     if message is None or message.from_user is None or message.text is None or message.from_user.is_bot:
-        return None
+        return None  # edits, channel posts, media and other bots' messages are not for the handlers
     who, where, text = actor(message.from_user), chat_ref(message.chat), message.text
-    if text.startswith("/") and len(text) > 1:
-        word, *args = text[1:].split()
-        name, _, addressee = word.partition("@")
-        if addressee and bot_username and addressee.lower() != bot_username.lower():
+    if text.startswith("/"):
+        command = parse_command(text, bot_username)
+        if command is None and "@" in text.split()[0]:
             return None  # a command for another bot in the same group
-        return CommandEvent(event_id, who, where, name=name.lower(), args=tuple(args))
-    return TextEvent(event_id, who, where, text=text, message_id=str(message.message_id))
+        if command is not None:
+            return CommandEvent(event_id(update), who, where, name=command[0], args=command[1])
+    return TextEvent(event_id(update), who, where, text=text, message_id=str(message.message_id))
