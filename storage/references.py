@@ -29,7 +29,15 @@ async def allocate(
     """Insert ``build(reference)`` with the year's next free reference ``PREFIX-YYYY-NNN``."""
     year_prefix = f"{prefix}-{utcnow().year}-"
     column: Any = model.reference  # type: ignore[attr-defined]
-    highest = (await session.execute(select(func.max(column)).where(column.like(f"{year_prefix}%")))).scalar()
+    # Longest first, then highest: "UA-2026-1000" follows "UA-2026-999" although it sorts before it as text.
+    highest = (
+        await session.execute(
+            select(column)
+            .where(column.like(f"{year_prefix}%"))
+            .order_by(func.length(column).desc(), column.desc())
+            .limit(1)
+        )
+    ).scalar()
     number = int(highest.rsplit("-", 1)[1]) if highest else 0
     for _ in range(attempts):
         number += 1

@@ -131,3 +131,16 @@ async def test_identity_uniqueness_is_a_database_constraint(any_app: App) -> Non
     with pytest.raises(IntegrityError):
         async with any_app.sessions() as session, session.begin():
             session.add(Identity(person_id=person.id, platform="telegram", workspace="", user_id="9"))
+
+
+async def test_references_keep_counting_past_the_padding(any_app: App) -> None:
+    from storage.appeals import AppealRepository
+    from storage.models import Appeal, utcnow
+
+    year = utcnow().year
+    async with any_app.sessions() as session, session.begin():
+        session.add(Appeal(reference=f"UA-{year}-999"))
+        session.add(Appeal(reference=f"UA-{year}-1000"))
+    async with any_app.sessions() as session, session.begin():
+        created = await AppealRepository(session).create(author_id=None)  # type: ignore[arg-type]
+    assert created.reference == f"UA-{year}-1001"
