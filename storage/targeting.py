@@ -1,11 +1,15 @@
-"""Who receives a fan-out: member channels and subscribed people matching a target, each in a language.
+"""Who receives a fan-out: member channels and subscribed members matching a target, each in a language.
 
-A target spec is ``all``, ``region:<r>``, ``group:<working group>`` or ``language:<lang>``. Letters and
-appeals share this.
+A target spec is ``all``, ``region:<r>``, ``group:<working group>`` or ``language:<lang>``. Appeals and
+letters share this: :func:`resolve` gives the outbox targets, :func:`recipients` adds, for content that
+exists in some languages only, which language each target will actually read and whether that is a
+fallback.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,19 +17,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.core.events import ChatKind
+from bot.core.i18n import N_
 from storage.models import Channel, ChannelKind, Identity, Person, Role, Subscription
 from storage.outbox import Target
 
 KINDS = ("all", "region", "group", "language")
-REGIONS = ("africa", "americas", "asia", "europe", "mena")
-WORKING_GROUPS = (
-    "women-escr",
-    "corporate-accountability",
-    "strategic-litigation",
-    "economic-policy",
-    "monitoring",
-    "social-movements",
-)
+# Display names are marked for translation here and translated per reader by the handlers.
+REGION_NAMES: dict[str, str] = {
+    "africa": N_("Africa"),
+    "americas": N_("Americas"),
+    "asia": N_("Asia"),
+    "europe": N_("Europe"),
+    "mena": N_("Middle East and North Africa"),
+}
+GROUP_NAMES: dict[str, str] = {
+    "women-escr": N_("Women and ESCR"),
+    "corporate-accountability": N_("Corporate Accountability"),
+    "strategic-litigation": N_("Strategic Litigation"),
+    "economic-policy": N_("Economic Policy"),
+    "monitoring": N_("Monitoring"),
+    "social-movements": N_("Social Movements"),
+}
+REGIONS: tuple[str, ...] = tuple(REGION_NAMES)
+WORKING_GROUPS: tuple[str, ...] = tuple(GROUP_NAMES)
+# Who may receive direct alerts: a person whose member role was revoked stops receiving at once.
+SUBSCRIBER_ROLES = (Role.MEMBER, Role.SECRETARIAT)
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,32 @@ class TargetSpec:
 
     def __str__(self) -> str:
         return self.kind if self.kind == "all" else f"{self.kind}:{self.value}"
+
+    @classmethod
+    def stored(cls, data: dict[str, str] | None) -> TargetSpec:
+        """The spec kept in a JSON column (``{"kind": ..., "value": ...}``); everyone when unset."""
+        if not data:
+            return cls()
+        return parse(f"{data.get('kind', 'all')}:{data.get('value', '')}".rstrip(":")) or cls()
+
+    def as_json(self) -> dict[str, str]:
+        """The spec for a JSON column."""
+        return {"kind": self.kind, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One target of content available in some languages only.
+
+    Attributes:
+        target: where the copy goes, with the language its reader wants (``target.language``).
+        reads: the language of the text the reader will get.
+        fallback: True when ``reads`` is not the reader's language (no text exists in it).
+    """
+
+    target: Target
+    reads: str
+    fallback: bool
 
 
 def parse(text: str) -> TargetSpec | None:
@@ -59,8 +101,34 @@ def _channel_matches(spec: TargetSpec, language: str, region: str | None, groups
     return spec.value in groups
 
 
+def _subscription_matches(spec: TargetSpec, language: str, subscription: Subscription) -> bool:
+    """A subscriber's choice narrows what they get: no region (or group) chosen means every one."""
+    regions = list(subscription.regions or [])
+    groups = list(subscription.working_groups or [])
+    if spec.kind == "region":
+        return not regions or spec.value in regions
+    if spec.kind == "group":
+        return not groups or spec.value in groups
+    if spec.kind == "language":
+        return language == spec.value
+    return True
+
+
+def person_language(person: Person, identity: Identity | None, default_language: str) -> str:
+    """The language a person reads: their choice, else their platform's hint, else the default."""
+    hint = (identity.language_hint or "")[:2].lower() if identity is not None else ""
+    for language in (person.language, hint):
+        if language in LANGUAGES:
+            return str(language)
+    return default_language
+
+
 async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str) -> list[Target]:
-    """Active member channels and active subscribers' private chats that match ``spec``."""
+    """Active member channels and active subscribers' private chats that match ``spec``, in id order.
+
+    Each person gets one copy (on the first platform they linked), in their language and timezone;
+    channels get theirs (or the default language) and dates in UTC.
+    """
     targets: list[Target] = []
     channels = await session.execute(
         select(Channel)
@@ -68,7 +136,7 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
         .order_by(Channel.id)
     )
     for channel in channels.scalars().all():
-        language = channel.language or default_language
+        language = channel.language if channel.language in LANGUAGES else default_language
         if _channel_matches(spec, language, channel.region, list(channel.working_groups or [])):
             targets.append(
                 Target(channel.platform, channel.chat_id, language, channel.workspace, ChatKind.GROUP)
@@ -78,7 +146,10 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
         .join(Person, Person.id == Subscription.person_id)
         .join(Identity, Identity.person_id == Person.id)
         .where(
-            Subscription.active.is_(True), Identity.private_chat_id.is_not(None), Person.erased_at.is_(None)
+            Subscription.active.is_(True),
+            Identity.private_chat_id.is_not(None),
+            Person.erased_at.is_(None),
+            Person.role.in_(SUBSCRIBER_ROLES),
         )
         .order_by(Subscription.id, Identity.id)
     )
@@ -86,15 +157,9 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
     for subscription, person, identity in subscribers.all():
         if person.id in seen:
             continue  # one copy per person, on the first platform they linked
-        language = person.language or (identity.language_hint or default_language)[:2]
-        language = language if language in LANGUAGES else default_language
-        regions = list(subscription.regions or [])
-        region_ok = spec.kind != "region" or not regions or spec.value in regions
-        groups = list(subscription.working_groups or [])
-        group_ok = spec.kind != "group" or not groups or spec.value in groups
-        language_ok = spec.kind != "language" or language == spec.value
-        if region_ok and group_ok and language_ok:
-            seen.add(person.id)
+        seen.add(person.id)
+        language = person_language(person, identity, default_language)
+        if _subscription_matches(spec, language, subscription):
             targets.append(
                 Target(
                     identity.platform,
@@ -106,6 +171,59 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
                 )
             )
     return targets
+
+
+def reading_language(language: str, available: Collection[str], default_language: str) -> str:
+    """The language a reader of ``language`` gets: theirs, else the default, else the first available."""
+    if language in available:
+        return language
+    if default_language in available or not available:
+        return default_language
+    return sorted(available)[0]
+
+
+async def recipients(
+    session: AsyncSession, spec: TargetSpec, default_language: str, available: Collection[str]
+) -> list[Recipient]:
+    """:func:`resolve`, with the language each target will read given the texts ``available``."""
+    found = []
+    for target in await resolve(session, spec, default_language):
+        reads = reading_language(target.language, available, default_language)
+        found.append(Recipient(target, reads, reads != target.language))
+    return found
+
+
+def fallback_counts(found: Iterable[Recipient]) -> tuple[Counter[str], Counter[str]]:
+    """Per reader language: how many recipients in all, and how many of them get a fallback text."""
+    everyone: Counter[str] = Counter()
+    fallbacks: Counter[str] = Counter()
+    for recipient in found:
+        everyone[recipient.target.language] += 1
+        fallbacks[recipient.target.language] += recipient.fallback
+    return everyone, fallbacks
+
+
+async def private_target(session: AsyncSession, person_id: int, default_language: str) -> Target | None:
+    """Where to write to one person privately (their first linked platform), in their language."""
+    rows = await session.execute(
+        select(Person, Identity)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Person.id == person_id, Person.erased_at.is_(None), Identity.private_chat_id.is_not(None))
+        .order_by(Identity.id)
+        .limit(1)
+    )
+    found = rows.first()
+    if found is None:
+        return None
+    person, identity = found
+    return Target(
+        identity.platform,
+        identity.private_chat_id or "",
+        person_language(person, identity, default_language),
+        identity.workspace,
+        ChatKind.PRIVATE,
+        person.timezone,
+    )
 
 
 async def secretariat_targets(session: AsyncSession, default_language: str) -> list[Target]:

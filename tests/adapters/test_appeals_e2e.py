@@ -70,8 +70,21 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     }
     await slack.send_event(mention)
     await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 1)
-    await telegram.user_says(KARIM, "/subscribe")
+    await telegram.user_says(KARIM, "/subscribe")  # only members subscribe: Karim is told to JOIN
     await telegram.wait_for(lambda: len(telegram.messages_in(KARIM.id)) == 1)
+    async with _app.sessions() as session, session.begin():
+        from sqlalchemy import select
+
+        from storage.models import Identity, Person, Role
+
+        identity = (
+            await session.execute(select(Identity).where(Identity.user_id == str(KARIM.id)))
+        ).scalar_one()
+        karim = await session.get(Person, identity.person_id)
+        assert karim is not None
+        karim.role = Role.MEMBER  # as after JOIN
+    await telegram.user_says(KARIM, "/subscribe")
+    await telegram.wait_for(lambda: len(telegram.messages_in(KARIM.id)) == 2)
 
     assert await sam(slack, "appeal new", slash=True) == "New urgent appeal. Title? (or CANCEL)"
     await sam(slack, "Community leader detained")
@@ -87,7 +100,7 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     )
 
     await telegram.wait_for(
-        lambda: len(telegram.messages_in(GROUP)) == 2 and len(telegram.messages_in(KARIM.id)) == 2
+        lambda: len(telegram.messages_in(GROUP)) == 2 and len(telegram.messages_in(KARIM.id)) == 3
     )
     await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 2)
     spanish = telegram.last_message(GROUP)

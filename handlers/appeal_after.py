@@ -1,0 +1,176 @@
+"""After an appeal went out: update (every copy edited, marked "updated"), follow-up (a new message replying
+to each copy), retract (every copy becomes a retraction notice), close; and members' "I acted"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from bot.core.context import Context
+from bot.core.events import Event
+from bot.core.i18n import translator
+from bot.core.router import Router
+from handlers.appeal_common import SENT_STATES, from_button, letter_reference, repo
+from handlers.appeal_render import ACTED, acted_button, followup, render, retraction
+from storage import appeals as appeal_store
+from storage.appeals import queue_copies, subject
+from storage.models import Appeal, Delivery, Identity, Person
+from storage.outbox import URGENT, Target, encode, to_message
+
+router = Router()
+FOLLOWUP_LIMIT = 1500  # characters; with the introduction it stays far below both platforms' limits
+
+# A copy's payload for one edit: (copy, reader's timezone or None for channels) -> encoded message.
+PayloadFor = Callable[[Delivery, str | None], str]
+
+
+async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor) -> int:
+    """Queue an edit (revision ``found.revision``) of every copy delivered or on its way; returns how many.
+
+    Like ``storage.deliveries.enqueue_edit_everywhere``, but each private copy keeps its reader's timezone
+    for the deadline, as when it was first sent.
+    """
+    copies = await repo(ctx).copies(found.id)
+    private = [to_message(c).chat.kind.value == "private" for c in copies]
+    chat_ids = [c.chat_id for c, is_private in zip(copies, private, strict=True) if is_private]
+    zones: dict[tuple[str, str, str], str | None] = {}
+    if chat_ids:
+        rows = await ctx.store.session.execute(
+            select(Identity.platform, Identity.workspace, Identity.private_chat_id, Person.timezone)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.private_chat_id.in_(chat_ids))
+        )
+        zones = {(p, w, c or ""): tz for p, w, c, tz in rows.all()}
+    items = [
+        (
+            Target(copy.platform, copy.chat_id, copy.language, copy.workspace),
+            payload_for(
+                copy, zones.get((copy.platform, copy.workspace, copy.chat_id)) if is_private else None
+            ),
+        )
+        for copy, is_private in zip(copies, private, strict=True)
+    ]
+    # A fresh revision under the appeal's row lock: these rows are new, so they go in one statement.
+    return await queue_copies(
+        ctx.store.session,
+        subject(found.id),
+        items,
+        priority=URGENT,
+        revision=found.revision,
+        operation="edit",
+    )
+
+
+def _encode_for(copy: Delivery, text: str, with_button: Appeal | None = None) -> str:
+    chat = to_message(copy).chat
+    buttons = acted_button(with_button, copy.language) if with_button is not None else []
+    return encode(text, buttons, rtl=translator(copy.language).rtl, kind=chat.kind)
+
+
+async def push_update(ctx: Context, found: Appeal) -> None:
+    """The appeal's text or deadline changed after sending: every copy is edited, marked "updated"."""
+    texts = await repo(ctx).texts(found.id)
+    default = ctx.settings.default_language
+    letter = await letter_reference(ctx, found)
+    found.revision += 1
+    found.status = "updated"
+    queued = await _edit_copies(
+        ctx,
+        found,
+        lambda copy, zone: _encode_for(
+            copy,
+            render(found, texts, copy.language, default, updated=True, timezone=zone, letter=letter),
+            found,
+        ),
+    )
+    await ctx.audit("appeal.update", f"appeal:{found.id}", revision=found.revision, copies=queued)
+    ctx.reply(ctx.ngettext("{n} copy will be updated.", "{n} copies will be updated.", queued))
+
+
+async def send_followup(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal followup REF text``: a new message to every copy, as a reply to it where the platform allows."""
+    text = ctx.answer.split(None, 2)[2].strip() if len(ctx.answer.split(None, 2)) == 3 else ""
+    if found.status not in SENT_STATES:
+        ctx.reply(ctx._("{reference} has not been sent.", reference=found.reference))
+        return
+    if not text:
+        ctx.reply(ctx._("Usage: APPEAL followup REF text (after sending)."))
+        return
+    if len(text) > FOLLOWUP_LIMIT:
+        ctx.reply(
+            ctx._(
+                "Please keep it under {limit} characters (this has {length}).",
+                limit=FOLLOWUP_LIMIT,
+                length=len(text),
+            )
+        )
+        return
+    number = await repo(ctx).next_followup(found.id)
+    items = []
+    for copy in await repo(ctx).copies(found.id):
+        kind = to_message(copy).chat.kind
+        # A copy still on its way has no platform id yet: the follow-up then comes as a plain message.
+        payload = encode(followup(found, copy.language, text), rtl=translator(copy.language).rtl,
+                         reply_to=copy.platform_message_id, kind=kind)  # fmt: skip
+        items.append((Target(copy.platform, copy.chat_id, copy.language, copy.workspace, kind), payload))
+    count = await queue_copies(
+        ctx.store.session, f"{subject(found.id)}:followup", items, priority=URGENT, revision=number
+    )
+    await ctx.audit("appeal.followup", f"appeal:{found.id}", number=number, copies=count)
+    ctx.reply(ctx.ngettext("The follow-up goes to {n} copy.", "The follow-up goes to {n} copies.", count))
+
+
+async def retract(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal retract REF``: every copy is replaced by a retraction notice (no button) in its language."""
+    if found.status not in SENT_STATES:
+        ctx.reply(ctx._("{reference} has not been sent.", reference=found.reference))
+        return
+    found.revision += 1
+    found.status = "retracted"
+    queued = await _edit_copies(
+        ctx, found, lambda copy, _zone: _encode_for(copy, retraction(found, copy.language))
+    )
+    await ctx.audit("appeal.retract", f"appeal:{found.id}", revision=found.revision, copies=queued)
+    ctx.reply(
+        ctx.ngettext("{n} copy will show the retraction.", "{n} copies will show the retraction.", queued)
+    )
+
+
+async def close(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal close REF``: no more action needed; copies say so and lose their "I acted" button."""
+    if found.status == "closed":
+        ctx.reply(ctx._("{reference} is already closed.", reference=found.reference))
+        return
+    queued = 0
+    if found.status in SENT_STATES:
+        texts = await repo(ctx).texts(found.id)
+        default = ctx.settings.default_language
+        letter = await letter_reference(ctx, found)
+        found.revision += 1
+        queued = await _edit_copies(
+            ctx,
+            found,
+            lambda copy, zone: _encode_for(
+                copy, render(found, texts, copy.language, default, closed=True, timezone=zone, letter=letter)
+            ),
+        )
+    found.status = "closed"
+    await ctx.audit("appeal.close", f"appeal:{found.id}", copies=queued)
+    ctx.reply(ctx._("{reference} is closed.", reference=found.reference))
+
+
+@router.action(ACTED)
+async def acted(ctx: Context, event: Event) -> None:
+    """A member says they acted on an appeal; counted once per person, whichever copy they pressed."""
+    found = await from_button(ctx)
+    if found is None:
+        return
+    if found.status not in SENT_STATES:
+        ctx.notice(ctx._("This appeal is closed."))
+        return
+    if await repo(ctx).has_acted(found.id, ctx.person.id):
+        ctx.notice(ctx._("Already counted. Thank you!"))
+        return
+    await ctx.audit(appeal_store.ACTED, subject(found.id))
+    ctx.notice(ctx._("Thank you! The secretariat sees that you acted."))

@@ -1,0 +1,245 @@
+"""Targeting, preview and sending of an appeal, with the optional two-person rule (a second secretariat
+member approves before anything goes out)."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.events import Button, Event
+from bot.core.i18n import LANGUAGE_NAMES, translator
+from bot.core.router import SECRETARIAT, Router
+from handlers.appeal_common import from_button, letter_reference, repo, target_of, tell_secretariat
+from handlers.appeal_render import acted_button, render
+from handlers.appeal_status import STATUS_ACTION, refresh_button, status_text
+from storage.appeals import TWO_PERSON_RULE, queue_copies, setting, subject
+from storage.models import Appeal
+from storage.outbox import URGENT, Target, encode
+from storage.targeting import fallback_counts, parse, private_target, recipients
+
+router = Router()
+PREVIEW_ACTION, APPROVE_ACTION = "appeal-preview", "appeal-approve"
+
+
+async def reopen(ctx: Context, found: Appeal) -> None:
+    """A change to an appeal awaiting approval voids the request: what gets approved is what goes out."""
+    if found.status == "awaiting":
+        found.status, found.approved_by = "draft", None
+        ctx.reply(
+            ctx._(
+                "This change cancels the request for approval: send {reference} again when it is ready.",
+                reference=found.reference,
+            )
+        )
+
+
+async def set_target(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal target REF all|region:…|group:…|language:…``, then the preview."""
+    spec = parse(args[0]) if args else None
+    if spec is None:
+        ctx.reply(ctx._("Unknown target. Use all, region:…, group:… or language:…."))
+        return
+    if found.status not in ("draft", "awaiting"):
+        ctx.reply(ctx._("{reference} was already sent.", reference=found.reference))
+        return
+    found.target = spec.as_json()
+    await ctx.audit("appeal.target", f"appeal:{found.id}", target=str(spec))
+    await reopen(ctx, found)
+    await preview(ctx, found, [])
+
+
+async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """Who gets the appeal in which language (and who falls back), then each language as its readers see it."""
+    texts = await repo(ctx).texts(found.id)
+    if not texts:
+        ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
+        return
+    default = ctx.settings.default_language
+    found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
+    everyone, fallbacks = fallback_counts(found_recipients)
+    lines = [
+        ctx.ngettext(
+            "{reference} goes to {n} target ({target}).",
+            "{reference} goes to {n} targets ({target}).",
+            len(found_recipients),
+            reference=found.reference,
+            target=str(target_of(found)),
+        ),
+        ctx.ngettext(
+            "{n} of them will read it in a fallback language.",
+            "{n} of them will read it in a fallback language.",
+            sum(fallbacks.values()),
+        ),
+    ]
+    reads = {r.target.language: r.reads for r in found_recipients}
+    for language in sorted(everyone):
+        if fallbacks[language]:
+            lines.append(
+                ctx.ngettext(
+                    "• {language}: {n} target will read the {reads} text (no {language} text yet).",
+                    "• {language}: {n} targets will read the {reads} text (no {language} text yet).",
+                    fallbacks[language],
+                    language=language,
+                    reads=reads[language],
+                )
+            )
+        else:
+            lines.append(
+                ctx.ngettext(
+                    "• {language}: {n} target reads its own text.",
+                    "• {language}: {n} targets read their own text.",
+                    everyone[language],
+                    language=language,
+                )
+            )
+    buttons: list[list[Button]] = []
+    if found.status == "awaiting" and found.created_by != ctx.person.id:
+        buttons = [[Button(ctx._("Approve and send"), APPROVE_ACTION, str(found.id))]]
+    ctx.reply("\n".join(lines), buttons)
+    letter = await letter_reference(ctx, found)
+    # One message per language: five full texts in one message would pass the platforms' size limits.
+    for language in sorted(set(everyone) | set(texts)):
+        heading = ctx._("— as {language} readers see it —", language=LANGUAGE_NAMES.get(language, language))
+        ctx.reply(heading + "\n" + render(found, texts, language, default, letter=letter))
+
+
+async def send(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal send REF``: out at once, or awaiting a second member's approval under the two-person rule."""
+    if found.status not in ("draft", "awaiting"):
+        ctx.reply(ctx._("{reference} was already sent.", reference=found.reference))
+        return
+    texts = await repo(ctx).texts(found.id)
+    if not texts:
+        ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
+        return
+    if await _nobody(ctx, found):
+        return
+    if await setting(ctx.store.session, TWO_PERSON_RULE) == "on" and found.approved_by is None:
+        if found.status != "awaiting":
+            found.status = "awaiting"
+            await ctx.audit("appeal.submit", f"appeal:{found.id}")
+            await _ask_for_approval(ctx, found, texts[sorted(texts)[0]].title)
+        ctx.reply(
+            ctx._(
+                "{reference} waits for a second secretariat member: APPEAL approve {reference}.",
+                reference=found.reference,
+            )
+        )
+        return
+    await fan_out(ctx, found)
+
+
+async def approve(ctx: Context, found: Appeal, args: list[str]) -> None:
+    """``appeal approve REF`` (or the Approve button): a second secretariat member lets it go out."""
+    await ctx.store.session.refresh(found, with_for_update=True)  # two approvers at once: one sends
+    if found.status != "awaiting":
+        ctx.reply(ctx._("{reference} is not waiting for approval.", reference=found.reference))
+        return
+    if found.created_by == ctx.person.id:
+        ctx.reply(ctx._("Another secretariat member must approve what you wrote."))
+        return
+    if await _nobody(ctx, found):
+        return
+    found.approved_by = ctx.person.id
+    await ctx.audit("appeal.approve", f"appeal:{found.id}")
+    count = await fan_out(ctx, found)
+    author = await private_target(ctx.store.session, found.created_by or 0, ctx.settings.default_language)
+    if author is not None:
+        await ctx.fan_out(
+            f"{subject(found.id)}:approved",
+            author,
+            translator(author.language).ngettext(
+                "{reference} was approved and is on its way to {n} target.",
+                "{reference} was approved and is on its way to {n} targets.",
+                count,
+                reference=found.reference,
+            ),
+            priority=URGENT,
+        )
+
+
+async def _nobody(ctx: Context, found: Appeal) -> bool:
+    """True (and the secretariat told) when the target matches no active channel or subscriber."""
+    texts = await repo(ctx).texts(found.id)
+    if await recipients(ctx.store.session, target_of(found), ctx.settings.default_language, texts):
+        return False
+    ctx.reply(
+        ctx._(
+            "Nobody matches the target {target}: {reference} was not sent.",
+            target=str(target_of(found)),
+            reference=found.reference,
+        )
+    )
+    return True
+
+
+async def fan_out(ctx: Context, found: Appeal) -> int:
+    """Queue one copy per recipient (its language, its timezone, an "I acted" button); returns how many."""
+    texts = await repo(ctx).texts(found.id)
+    default = ctx.settings.default_language
+    letter = await letter_reference(ctx, found)
+    found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
+    copies = []
+    for recipient in found_recipients:
+        target = recipient.target
+        text = render(found, texts, target.language, default, timezone=target.timezone, letter=letter)
+        rtl = translator(target.language).rtl
+        copies.append((target, encode(text, acted_button(found, target.language), rtl=rtl, kind=target.kind)))
+    await queue_copies(ctx.store.session, subject(found.id), copies, priority=URGENT, revision=found.revision)
+    found.status = "sent"
+    fallback = sum(r.fallback for r in found_recipients)
+    await ctx.audit("appeal.send", f"appeal:{found.id}", targets=len(found_recipients), fallback=fallback)
+    # The status message goes through the outbox too: the worker edits it live as copies are delivered.
+    here = Target(ctx.chat.platform, ctx.chat.chat_id, ctx.locale, ctx.chat.workspace, ctx.chat.kind)
+    await ctx.fan_out(
+        f"{subject(found.id)}:status",
+        here,
+        await status_text(ctx.store.session, found, ctx.t),
+        refresh_button(found, ctx.locale),
+    )
+    ctx.reply(
+        ctx.ngettext(
+            "{reference} is on its way to {n} target.",
+            "{reference} is on its way to {n} targets.",
+            len(found_recipients),
+            reference=found.reference,
+        ),
+        [[Button(ctx._("Delivery status"), STATUS_ACTION, str(found.id))]],
+    )
+    return len(found_recipients)
+
+
+async def _ask_for_approval(ctx: Context, found: Appeal, title: str) -> None:
+    """Tell the other secretariat members (or the triage channel) that an appeal waits for them."""
+    name = ctx.person.display_name or f"#{ctx.person.id}"
+    await tell_secretariat(
+        ctx,
+        f"{subject(found.id)}:approval",
+        lambda t: t.gettext(
+            "{author} asks a second secretariat member to approve the urgent appeal {reference} ({title}). "
+            "Preview it, then approve it to send it.",
+            author=name,
+            reference=found.reference,
+            title=title,
+        ),
+        lambda t: [
+            [
+                Button(t.gettext("Preview"), PREVIEW_ACTION, str(found.id)),
+                Button(t.gettext("Approve and send"), APPROVE_ACTION, str(found.id)),
+            ]
+        ],
+    )
+
+
+@router.action(PREVIEW_ACTION, roles=SECRETARIAT)
+async def preview_button(ctx: Context, event: Event) -> None:
+    """The Preview button (on a draft or an approval request)."""
+    found = await from_button(ctx)
+    if found is not None:
+        await preview(ctx, found, [])
+
+
+@router.action(APPROVE_ACTION, roles=SECRETARIAT)
+async def approve_button(ctx: Context, event: Event) -> None:
+    """The Approve button of an approval request."""
+    found = await from_button(ctx)
+    if found is not None:
+        await approve(ctx, found, [])
