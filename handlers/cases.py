@@ -17,8 +17,9 @@ from handlers.reports import alert_triage
 from storage.appeals import AppealRepository
 from storage.cases import STATUSES, CaseRepository
 from storage.letters import LetterRepository
-from storage.models import Case, Channel, ChannelKind, Identity, utcnow
-from storage.outbox import URGENT, Target
+from storage.models import Case, Channel, ChannelKind, utcnow
+from storage.outbox import URGENT
+from storage.targeting import private_target
 
 router = Router()
 relay = router.flow("relay")
@@ -278,21 +279,10 @@ async def _tell_reporter(ctx: Context, case: Case, text_for: object, answerable:
     """Queue a message to the reporter's private chat, in their language; False when they erased themselves."""
     if case.reporter_id is None:
         return False
-    reporter = await ctx.store.persons.get(case.reporter_id)
-    identity = (
-        (
-            await ctx.store.session.execute(
-                select(Identity).where(
-                    Identity.person_id == case.reporter_id, Identity.private_chat_id.is_not(None)
-                )
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if reporter is None or identity is None or identity.private_chat_id is None:
+    target = await private_target(ctx.store.session, case.reporter_id, ctx.settings.default_language)
+    if target is None:
         return False
-    language = reporter.language or ctx.settings.default_language
+    language = target.language
     buttons = (
         [[Button(translator(language).gettext("Answer"), "case-answer", str(case.id))]] if answerable else []
     )
@@ -300,7 +290,7 @@ async def _tell_reporter(ctx: Context, case: Case, text_for: object, answerable:
     events = await CaseRepository(ctx.store.session).timeline(case)
     await ctx.fan_out(
         f"case:{case.id}:reporter",
-        Target(identity.platform, identity.private_chat_id, language, identity.workspace),
+        target,
         text_for(language),
         buttons,
         priority=URGENT,

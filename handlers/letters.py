@@ -16,7 +16,7 @@ from storage.letter_export import to_csv
 from storage.letters import LetterRepository, queue_count_edits
 from storage.models import Letter, Organisation, utcnow
 from storage.outbox import NORMAL, encode
-from storage.targeting import TargetSpec, parse, resolve
+from storage.targeting import TargetSpec, parse, private_target, resolve
 
 router = Router()
 draft = router.flow("letter", roles=SECRETARIAT)
@@ -142,30 +142,14 @@ async def _translate(ctx: Context, found: Letter, args: list[str]) -> None:
 async def _tell_signers_it_changed(ctx: Context, found: Letter, language: str) -> None:
     """A published letter changed: every copy shows the new text, and everyone who signed is told what changed."""
     await _queue_counts(ctx, found)
-    from sqlalchemy import select
-
-    from storage.models import Identity, Person
-    from storage.outbox import Target
 
     told = 0
+    texts = await _repo(ctx).texts(found.id)
     for person_id in await _repo(ctx).signer_persons(found.id):
-        person = await ctx.store.session.get(Person, person_id)
-        identity = (
-            (
-                await ctx.store.session.execute(
-                    select(Identity).where(
-                        Identity.person_id == person_id, Identity.private_chat_id.is_not(None)
-                    )
-                )
-            )
-            .scalars()
-            .first()
-        )
-        if person is None or identity is None:
+        target = await private_target(ctx.store.session, person_id, ctx.settings.default_language)
+        if target is None:
             continue
-        reader = person.language or ctx.settings.default_language
-        texts = await _repo(ctx).texts(found.id)
-        notice = translator(reader).gettext(
+        notice = translator(target.language).gettext(
             "The collective letter {reference} that you signed has changed (its {language} text). Here it is now; "
             "you can withdraw your signature before the deadline with WITHDRAW {reference}.",
             reference=found.reference,
@@ -173,8 +157,8 @@ async def _tell_signers_it_changed(ctx: Context, found: Letter, language: str) -
         )
         await ctx.fan_out(
             f"letter:{found.id}:changed",
-            Target(identity.platform, identity.private_chat_id or "", reader, identity.workspace),
-            notice + "\n\n" + _body(texts, reader, ctx.settings.default_language),
+            target,
+            notice + "\n\n" + _body(texts, target.language, ctx.settings.default_language),
             revision=int(utcnow().timestamp()),
         )
         told += 1
@@ -296,32 +280,16 @@ async def _close(ctx: Context, found: Letter, args: list[str]) -> None:
 
 async def close_letter(ctx: Context, found: Letter) -> None:
     """Close a letter and thank each signer in their language."""
-    from sqlalchemy import select
-
-    from storage.models import Identity, Person
-    from storage.outbox import Target
 
     found.status = "closed"
     for person_id in await _repo(ctx).signer_persons(found.id):
-        person = await ctx.store.session.get(Person, person_id)
-        identity = (
-            (
-                await ctx.store.session.execute(
-                    select(Identity).where(
-                        Identity.person_id == person_id, Identity.private_chat_id.is_not(None)
-                    )
-                )
-            )
-            .scalars()
-            .first()
-        )
-        if person is None or identity is None:
+        target = await private_target(ctx.store.session, person_id, ctx.settings.default_language)
+        if target is None:
             continue
-        language = person.language or ctx.settings.default_language
         await ctx.fan_out(
             f"letter:{found.id}:thanks",
-            Target(identity.platform, identity.private_chat_id or "", language, identity.workspace),
-            translator(language).gettext(
+            target,
+            translator(target.language).gettext(
                 "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
             ),
         )
