@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from bot.config import LANGUAGES
 from bot.core.context import Context
-from bot.core.events import Button, ChatKind, ChatRef, Event
+from bot.core.events import Attachment, Button, ChatKind, ChatRef, Event
 from bot.core.i18n import N_, Translator, translator
 from bot.core.router import MEMBERS, SECRETARIAT, Router
 from storage.appeals import set_setting, setting
-from storage.letter_export import to_csv
+from storage.letter_export import to_csv, to_html
 from storage.letters import LetterRepository, queue_count_edits
 from storage.models import Letter, Organisation, utcnow
 from storage.outbox import NORMAL, encode
@@ -297,17 +297,27 @@ async def close_letter(ctx: Context, found: Letter) -> None:
 
 
 async def _export(ctx: Context, found: Letter, args: list[str]) -> None:
-    signatories = await _repo(ctx).signatories(found.id)
-    await ctx.audit("letter.export", f"letter:{found.id}")
+    """The signatories as CSV and the letter as an HTML document (its first language, or the one asked)."""
+    repo = _repo(ctx)
+    signatories = await repo.signatories(found.id)
+    texts = await repo.texts(found.id)
+    language = args[0].lower() if args and args[0].lower() in texts else next(iter(texts))
+    await ctx.audit("letter.export", f"letter:{found.id}", language=language)
     ctx.reply(
         ctx.ngettext(
             "{reference}: {n} signatory.",
             "{reference}: {n} signatories.",
             len(signatories),
             reference=found.reference,
-        )
-        + "\n"
-        + to_csv(signatories).strip()
+        ),
+        attachments=[
+            Attachment(f"{found.reference}.csv", to_csv(signatories).encode(), "text/csv"),
+            Attachment(
+                f"{found.reference}.html",
+                to_html(found, texts[language], language, signatories).encode(),
+                "text/html",
+            ),
+        ],
     )
 
 

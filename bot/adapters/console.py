@@ -68,6 +68,7 @@ class ConsoleChat:
     transcript: list[Line] = field(default_factory=list)
     last_buttons: tuple[tuple[Button, ...], ...] = ()
     last_message_id: str | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments received, by file name
 
     def __post_init__(self) -> None:
         if self.chat is None:
@@ -126,6 +127,11 @@ class ConsoleChat:
 
     def _record(self, item: Outgoing) -> str | None:
         if isinstance(item, OutgoingMessage):
+            for attachment in item.attachments:
+                self.transcript.append(
+                    Line("bot", f"(file {attachment.filename}, {len(attachment.content)} bytes)")
+                )
+                self.files[attachment.filename] = attachment.content
             self.transcript.append(Line("bot", item.text, item.buttons))
             if item.buttons:
                 self.last_buttons = item.buttons

@@ -8,6 +8,7 @@ from typing import Any
 from bot.config import Settings
 from bot.core.events import (
     ActionEvent,
+    Attachment,
     Button,
     ChatRef,
     CommandEvent,
@@ -70,9 +71,19 @@ class Context:
         """Plural-aware translate for the acting person."""
         return self.t.ngettext(singular, plural, n, **values)
 
-    def reply(self, text: str, buttons: Buttons = (), chat: ChatRef | None = None) -> None:
-        """Answer in the event's chat (or ``chat``, e.g. the person's private chat)."""
-        self.outgoing.append(OutgoingMessage(chat or self.chat, text, _rows(buttons), rtl=self.t.rtl))
+    def reply(
+        self,
+        text: str,
+        buttons: Buttons = (),
+        chat: ChatRef | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        """Answer in the event's chat (or ``chat``, e.g. the person's private chat), optionally with files."""
+        self.outgoing.append(
+            OutgoingMessage(
+                chat or self.chat, text, _rows(buttons), rtl=self.t.rtl, attachments=tuple(attachments)
+            )
+        )
 
     def edit(self, text: str, buttons: Buttons = ()) -> None:
         """Replace the message whose button was pressed; falls back to a new message otherwise."""

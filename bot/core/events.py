@@ -108,14 +108,24 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (an export, a document to print)."""
+
+    filename: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
-    """A message to send: plain text (adapters escape it) and rows of buttons."""
+    """A message to send: plain text (adapters escape it), rows of buttons, and files sent before the text."""
 
     chat: ChatRef
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     reply_to: str | None = None
     rtl: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

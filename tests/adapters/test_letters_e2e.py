@@ -72,3 +72,16 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
     await slack.wait_for(
         lambda: slack.last_message("C0AFRICA").text.endswith("1 organisation a signé."), timeout=5
     )
+
+    # The secretariat exports it as files in chat, on both platforms.
+    await sam(slack, "letter export CL-2026-001", slash=True)
+    await slack.wait_for(lambda: len([u for u in slack.uploads if u.get("content")]) == 2)
+    files = {u["filename"]: u["content"] for u in slack.uploads}
+    assert files["CL-2026-001.csv"].decode().splitlines()[1].startswith("Colectivo Tierra,Guatemala,,")
+    assert b'<html lang="en" dir="ltr">' in files["CL-2026-001.html"]
+    await telegram.user_says(TG_SECRETARIAT, "/letter export CL-2026-001")
+    await telegram.wait_for(
+        lambda: len([m for m in telegram.messages_in(TG_SECRETARIAT.id) if m.document]) == 2
+    )
+    documents = [m.document for m in telegram.messages_in(TG_SECRETARIAT.id) if m.document]
+    assert documents == ["CL-2026-001.csv", "CL-2026-001.html"]

@@ -238,3 +238,21 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     )
     spanish_copy = next(e for e in edits if e.chat_id == "g-americas")
     assert "Pedimos la liberación inmediata de Ana López." in to_message(spanish_copy).text
+
+
+async def test_export_in_chat_sends_the_csv_and_the_document(app: App) -> None:
+    await publish(app)
+    lucia = chat(app, "lucia")
+    await lucia.press_button(SIGN)
+    await lucia.press("Firmar por ProDESC")
+    sam = chat(app, "sam")
+    assert await sam.say("/letter export CL-2026-001 es") == ["CL-2026-001: 1 signatory."]
+    assert [line.text for line in sam.transcript[-3:-1]] == [
+        f"(file CL-2026-001.csv, {len(sam.files['CL-2026-001.csv'])} bytes)",
+        f"(file CL-2026-001.html, {len(sam.files['CL-2026-001.html'])} bytes)",
+    ]
+    rows = list(csv.reader(io.StringIO(sam.files["CL-2026-001.csv"].decode())))
+    assert [row[:3] for row in rows] == [["organisation", "country", "signer"], ["ProDESC", "Mexico", ""]]
+    parser = _Collect()
+    parser.feed(sam.files["CL-2026-001.html"].decode())
+    assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"} and parser.items == ["ProDESC (Mexico)"]

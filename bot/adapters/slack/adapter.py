@@ -159,7 +159,14 @@ class SlackAdapter:
     # Sending -----------------------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> str:
-        """Post (split when long; buttons on the last part); returns the last part's ts."""
+        """Post files first (files_upload_v2), then the text split when long; returns the last part's ts."""
+        for attachment in message.attachments:
+            try:
+                await self.client.files_upload_v2(
+                    channel=message.chat.chat_id, content=attachment.content, filename=attachment.filename
+                )
+            except (SlackApiError, TimeoutError, OSError) as error:
+                raise translate(error) from None
         ts = ""
         for text, blocks in messages(message.text, message.buttons):
             try:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from aiohttp import web
-from telegram import Chat, ReplyParameters, Update
+from telegram import Chat, InputFile, ReplyParameters, Update
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -225,6 +225,13 @@ class TelegramAdapter:
         """
         parts = html_parts(message.text, message.rtl)
         chat_id = _chat_id(message.chat.chat_id)
+        for attachment in message.attachments:
+            try:
+                await self.application.bot.send_document(
+                    chat_id, InputFile(attachment.content, filename=attachment.filename)
+                )
+            except tg.TelegramError as error:
+                raise translate(error) from None
         reply = None
         if message.reply_to and message.reply_to.isdigit():
             reply = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
