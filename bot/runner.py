@@ -56,6 +56,18 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
         app.sessions, {a.platform: a for a in adapters}, on_target_lost=target_lost, on_progress=progress
     )
     worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
+    from handlers.letters import close_due_letters
+
+    async def close_letters_at_deadline() -> None:
+        while not stop_worker.is_set():
+            try:
+                await close_due_letters(app.sessions, app.settings.default_language)
+            except Exception as error:  # a failed sweep is retried next minute; the process goes on
+                log.error("closing due letters failed: %s", type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop_worker.wait(), 60)
+
+    closer = asyncio.create_task(close_letters_at_deadline(), name="letter-deadlines")
     started: list[PlatformAdapter] = []
     try:
         for adapter in adapters:
@@ -64,6 +76,7 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
         yield bound_port(runner)
     finally:
         stop_worker.set()
+        closer.cancel()
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import Attachment, Button, ChatKind, ChatRef, Event
@@ -15,7 +17,8 @@ from storage.appeals import set_setting, setting
 from storage.letter_export import to_csv, to_html
 from storage.letters import LetterRepository, queue_count_edits
 from storage.models import Letter, Organisation, utcnow
-from storage.outbox import NORMAL, encode
+from storage.outbox import NORMAL, OutboxRepository, encode
+from storage.repositories import AuditRepository
 from storage.targeting import TargetSpec, parse, private_target, resolve
 
 router = Router()
@@ -280,20 +283,34 @@ async def _close(ctx: Context, found: Letter, args: list[str]) -> None:
 
 async def close_letter(ctx: Context, found: Letter) -> None:
     """Close a letter and thank each signer in their language."""
+    await _close_and_thank(ctx.store.session, found, ctx.settings.default_language)
+    await ctx.audit("letter.close", f"letter:{found.id}")
 
+
+async def _close_and_thank(session: AsyncSession, found: Letter, default_language: str) -> None:
     found.status = "closed"
-    for person_id in await _repo(ctx).signer_persons(found.id):
-        target = await private_target(ctx.store.session, person_id, ctx.settings.default_language)
+    outbox = OutboxRepository(session)
+    for person_id in await LetterRepository(session).signer_persons(found.id):
+        target = await private_target(session, person_id, default_language)
         if target is None:
             continue
-        await ctx.fan_out(
-            f"letter:{found.id}:thanks",
-            target,
-            translator(target.language).gettext(
-                "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
-            ),
+        t = translator(target.language)
+        text = t.gettext(
+            "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
         )
-    await ctx.audit("letter.close", f"letter:{found.id}")
+        await outbox.enqueue(f"letter:{found.id}:thanks", target, encode(text, rtl=t.rtl, kind=target.kind))
+
+
+async def close_due_letters(sessions: async_sessionmaker[AsyncSession], default_language: str) -> int:
+    """Close every published letter whose deadline has passed, thanking its signers; returns how many."""
+    async with sessions() as session, session.begin():
+        due = await LetterRepository(session).due(utcnow())
+        for found in due:
+            await _close_and_thank(session, found, default_language)
+            await AuditRepository(session).record(
+                None, "letter.close", f"letter:{found.id}", reason="deadline"
+            )
+        return len(due)
 
 
 async def _export(ctx: Context, found: Letter, args: list[str]) -> None:

@@ -256,3 +256,27 @@ async def test_export_in_chat_sends_the_csv_and_the_document(app: App) -> None:
     parser = _Collect()
     parser.feed(sam.files["CL-2026-001.html"].decode())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"} and parser.items == ["ProDESC (Mexico)"]
+
+
+async def test_letters_close_by_themselves_at_the_deadline(app: App) -> None:
+    from handlers.letters import close_due_letters
+
+    await publish(app)
+    lucia = chat(app, "lucia")
+    await lucia.press_button(SIGN)
+    await lucia.press("Firmar por ProDESC")
+    assert await close_due_letters(app.sessions, "en") == 0  # not due yet
+    async with app.sessions() as session, session.begin():
+        letter = (await session.execute(select(Letter))).scalar_one()
+        letter.deadline = utcnow() - timedelta(seconds=1)
+    assert await close_due_letters(app.sessions, "en") == 1
+    async with app.sessions() as session:
+        letter = (await session.execute(select(Letter))).scalar_one()
+        thanks = (
+            (await session.execute(select(Delivery).where(Delivery.subject == "letter:1:thanks")))
+            .scalars()
+            .all()
+        )
+    assert letter.status == "closed"
+    assert [to_message(t).text for t in thanks] == ["Gracias por firmar CL-2026-001. La firma está cerrada."]
+    assert await close_due_letters(app.sessions, "en") == 0  # closed once
