@@ -23,7 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--as", dest="person", required=True, help="sandbox person (amina, lucia, rafael, ...)"
     )
-    commands.add_parser("demo", help="play a scripted scenario and print the transcript")
+    demo = commands.add_parser(
+        "demo", help="play the whole workflow on both emulators and print the transcript"
+    )
+    demo.add_argument("--database-url", default=None, help="play in this database (default: a temporary one)")
+    demo.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     commands.add_parser("gen-key", help="print a new key for SOS_DATA_KEY")
     export = commands.add_parser("export-letter", help="write a letter and its signatories as CSV and HTML")
@@ -65,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(settings, args.database_url, args.port))
     return asyncio.run(_run_async(args, settings))
 
 
@@ -79,10 +87,6 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await _export_letter(app, args.reference, args.language, args.out)
         if args.command in ("purge", "rotate-key"):
             return await _data_protection(app, args.command)
-        if args.command == "demo":
-            from bot.demo import play
-
-            return await play(app)
         if args.command == "console":
             if not settings.sandbox:
                 print("sosbot: the console is for sandbox mode (no platform token set)", file=sys.stderr)

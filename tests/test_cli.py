@@ -42,21 +42,6 @@ def test_console_keeps_the_conversation_across_runs(tmp_path: Path) -> None:
     assert "Colectivo Tierra" in result.stdout.split("ines> Guatemala", 1)[1]
 
 
-def test_demo_plays_to_the_end_by_itself(tmp_path: Path) -> None:
-    result = sosbot(["demo"], tmp_path, SOS_HTTP_PORT="18765")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "[telegram] Ana Morales> /start" in out and "bot> Hola Ana Morales" in out
-    assert (
-        "bot> Colectivo Tierra y Libertad está verificada; 1 miembro confirmado." not in out
-    )  # Sam reads English
-    assert "bot> Colectivo Tierra y Libertad is verified; 1 member confirmed." in out
-    assert "bot> \u200fأنت مسجَّل بصفة:" in out  # a right-to-left mark first: Telegram aligns it right
-    assert "bot> Está registado/a como: defensor." in out
-    assert out.rstrip().endswith("demo finished: every step was answered")
-    assert "SANDBOX-TOKEN" not in result.stderr
-
-
 def test_a_bad_setting_stops_with_one_line_naming_it(tmp_path: Path) -> None:
     result = sosbot(["run"], tmp_path, SOS_HTTP_PORT="http")
     assert result.returncode == 2
