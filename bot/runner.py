@@ -53,7 +53,11 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
         await refresh_live_status(app.sessions, subjects)
 
     worker = OutboxWorker(
-        app.sessions, {a.platform: a for a in adapters}, on_target_lost=target_lost, on_progress=progress
+        app.sessions,
+        {a.platform: a for a in adapters},
+        on_target_lost=target_lost,
+        on_progress=progress,
+        pacer=app.pacer,
     )
     worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
     from handlers.letters import close_due_letters

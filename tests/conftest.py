@@ -133,3 +133,14 @@ async def any_app(database_url: str) -> AsyncIterator[App]:
 from tests.rigs import slack, telegram, telegram_polling  # noqa: E402  (platform rigs for every test package)
 
 __all__ = ["slack", "telegram", "telegram_polling"]
+
+
+@pytest.fixture(autouse=True)
+def fast_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pace (and wait out 429s) at a hundredth of real time, as the emulators' clocks run in tests.
+
+    A test of the limits themselves scales the bot and the emulator alike (tests/adapters/test_reply_pacing.py).
+    """
+    import bot.app
+
+    monkeypatch.setattr(bot.app, "DEFAULT_TIME_SCALE", 0.01)

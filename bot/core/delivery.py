@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.core.events import ChatRef, Edit, Notice, Outgoing, OutgoingMessage
+from bot.core.events import ChatRef, Edit, OutgoingMessage
 
 
 class FailureKind(StrEnum):
@@ -68,23 +68,3 @@ class PlatformAdapter(Protocol):
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Delete a message sent earlier. Raises :class:`DeliveryError`."""
         ...
-
-
-async def deliver_replies(adapter: PlatformAdapter, outgoing: Sequence[Outgoing]) -> None:
-    """Send a handler's direct answers in order; a failed one is logged by kind and does not stop the rest.
-
-    Notices are answered by the adapter itself (they belong to the button press), so they are skipped here.
-    """
-    import logging
-
-    log = logging.getLogger(__name__)
-    for item in outgoing:
-        try:
-            if isinstance(item, OutgoingMessage):
-                await adapter.send(item)
-            elif isinstance(item, Edit):
-                await adapter.edit(item)
-            elif isinstance(item, Notice):
-                continue
-        except DeliveryError as error:
-            log.warning("reply on %s failed: %s", adapter.platform, error.kind.value)

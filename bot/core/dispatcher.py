@@ -99,7 +99,7 @@ class Dispatcher:
                 ctx = Context(event, person, store, translator, self.settings, conversation)
                 ctx.router = self.router
                 await self._dispatch(ctx)
-                return Outcome(ctx.outgoing)
+                return Outcome(ctx.outgoing, language=ctx.locale)
         except Exception as error:
             self._log_failure(event, error)
             metrics.FAILURES.labels(event.chat.platform).inc()

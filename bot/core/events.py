@@ -185,3 +185,4 @@ class Outcome:
 
     outgoing: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
+    language: str = "en"  # the language the answers are in (an answer queued later keeps it)

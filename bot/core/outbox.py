@@ -38,7 +38,7 @@ class WorkerConfig:
     max_attempts: int = 8
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
-    slowdown_period: float = 60.0
+    slowdown_period: float = 5.0  # after a 429 the rate recovers within seconds
     idle_poll: float = 0.25
     flush_interval: float = 0.05
     time_scale: float = 1.0
@@ -63,13 +63,15 @@ class OutboxWorker:
         config: WorkerConfig | None = None,
         on_target_lost: TargetLost | None = None,
         on_progress: Progress | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
         self.config = config or WorkerConfig()
         scale = self.config.time_scale
         base = DEFAULT_LIMITS if limits is None else limits
-        self.pacer = Pacer({platform: lim.scaled(scale) for platform, lim in base.items()})
+        # The process's pacer when given: direct replies and the worker then draw on one budget per platform.
+        self.pacer = pacer or Pacer({platform: lim.scaled(scale) for platform, lim in base.items()})
         self.on_target_lost = on_target_lost
         self.on_progress = on_progress  # told which subjects moved, e.g. to refresh a live status message
         self._pending = _Pending()

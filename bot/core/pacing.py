@@ -8,27 +8,41 @@ private chat, 20/min for a group or channel, 1/s for a Slack channel) and one pe
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Minimum spacing between two messages, in seconds (already scaled)."""
+    """Minimum spacing between two messages, in seconds (already scaled), and the bursts a chat allows.
+
+    A chat takes at most ``*_burst`` messages in any ``burst × spacing`` seconds: a three-part answer leaves at
+    once, while the long-run rate stays at one message per spacing.
+    """
 
     overall: float  # between any two messages on the platform (0: no overall limit)
     private_chat: float
     group_chat: float
+    private_burst: int = 1
+    group_burst: int = 1
 
     def scaled(self, factor: float) -> Limits:
         """The same limits with windows multiplied by ``factor`` (tests and benchmarks shrink time)."""
-        return Limits(self.overall * factor, self.private_chat * factor, self.group_chat * factor)
+        return replace(
+            self,
+            overall=self.overall * factor,
+            private_chat=self.private_chat * factor,
+            group_chat=self.group_chat * factor,
+        )
 
 
 # A safety margin under the published figures: jitter between our clock and the platform's must not tip a
 # full-speed broadcast over the limit.
 MARGIN = 1.04
-TELEGRAM = Limits(overall=MARGIN / 30, private_chat=MARGIN * 1.0, group_chat=MARGIN * 3.0)
-SLACK = Limits(overall=0.0, private_chat=MARGIN * 1.0, group_chat=MARGIN * 1.0)
+# Telegram: 30/s overall; about 1/s in a private chat with short bursts; 20/min in a group.
+# Slack: about 1/s per channel with short bursts.
+TELEGRAM = Limits(MARGIN / 30, MARGIN * 1.0, MARGIN * 3.0, private_burst=3, group_burst=20)
+SLACK = Limits(0.0, MARGIN * 1.0, MARGIN * 1.0, private_burst=3, group_burst=3)
 UNLIMITED = Limits(0.0, 0.0, 0.0)
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
 
@@ -52,19 +66,26 @@ class Pacer:
     """
 
     limits: dict[str, Limits] = field(default_factory=dict)
-    _chat_next: dict[tuple[str, str], float] = field(default_factory=dict)
+    _chat_booked: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _chat_hold: dict[tuple[str, str], float] = field(default_factory=dict)  # after a 429: not before
     _platform_next: dict[str, float] = field(default_factory=dict)
     _gates: dict[str, asyncio.Lock] = field(default_factory=dict)
     _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
 
     def reserve(self, platform: str, chat_id: str, now: float) -> float:
-        """The earliest time a message to ``chat_id`` may go, and book it for that chat."""
+        """The earliest time a message to ``chat_id`` may go, and book it for that chat.
+
+        At most ``burst`` messages fall in any ``burst × gap`` window, in the order they were booked.
+        """
         limits = self.limits.get(platform, UNLIMITED)
-        chat_gap = (limits.group_chat if is_group(platform, chat_id) else limits.private_chat) * self._factor(
-            platform, now
-        )
-        at = max(now, self._chat_next.get((platform, chat_id), now))
-        self._chat_next[(platform, chat_id)] = at + chat_gap
+        group = is_group(platform, chat_id)
+        gap = (limits.group_chat if group else limits.private_chat) * self._factor(platform, now)
+        burst = max(1, limits.group_burst if group else limits.private_burst)
+        booked = self._chat_booked.setdefault((platform, chat_id), deque(maxlen=burst))
+        at = max(now, booked[-1] if booked else now, self._chat_hold.get((platform, chat_id), 0.0))
+        if len(booked) == burst:
+            at = max(at, booked[0] + burst * gap)
+        booked.append(at)
         return at
 
     async def depart(self, platform: str) -> None:
@@ -84,9 +105,9 @@ class Pacer:
             self._platform_next[platform] = base + interval
 
     def release(self, platform: str, chat_id: str, not_before: float) -> None:
-        """Push a chat's next slot to ``not_before`` (after a 429's retry-after)."""
+        """Nothing more to a chat before ``not_before`` (after a 429's retry-after)."""
         key = (platform, chat_id)
-        self._chat_next[key] = max(self._chat_next.get(key, 0.0), not_before)
+        self._chat_hold[key] = max(self._chat_hold.get(key, 0.0), not_before)
 
     def slow_down(self, platform: str, now: float, period: float, factor: float = 2.0) -> None:
         """After a 429, space a platform's messages ``factor`` times wider for ``period`` seconds."""

@@ -155,10 +155,11 @@ async def test_rate_limit_answers_report_whole_and_exact_seconds() -> None:
     server = TelegramEmulator(rate_limits=True, time_scale=0.01)
     await server.start()
     try:
-        assert (await call(server, "sendMessage", chat_id=1, text="a"))[0] == 200
+        for _ in range(3):  # a short burst is allowed in a private chat
+            assert (await call(server, "sendMessage", chat_id=1, text="a"))[0] == 200
         status, body = await call(server, "sendMessage", chat_id=1, text="b")
         assert status == 429 and body["parameters"]["retry_after"] == 1
-        assert 0 < body["parameters"]["retry_after_exact"] <= 0.01
+        assert 0 < body["parameters"]["retry_after_exact"] <= 0.03
         assert server.rate_limit_hits == 1
     finally:
         await server.stop()

@@ -104,7 +104,7 @@ class SlackEmulator:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._windows: dict[str, SlidingWindow] = defaultdict(lambda: SlidingWindow(1, 1.0 * self.time_scale))
+        self._windows: dict[str, SlidingWindow] = defaultdict(lambda: SlidingWindow(3, 3.0 * self.time_scale))
         self.event_responses: list[int] = []
 
     # Server ------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ class TelegramEmulator(PlayersMixin):
         self._session: aiohttp.ClientSession | None = None
         scale = self.time_scale
         self._overall = SlidingWindow(30, 1.0 * scale)
-        self._per_private: dict[int, SlidingWindow] = defaultdict(lambda: SlidingWindow(1, 1.0 * scale))
+        self._per_private: dict[int, SlidingWindow] = defaultdict(lambda: SlidingWindow(3, 3.0 * scale))
         self._per_group: dict[int, SlidingWindow] = defaultdict(lambda: SlidingWindow(20, 60.0 * scale))
 
     # Server ------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,8 +18,8 @@ from bot.adapters.slack import convert
 from bot.adapters.slack.errors import translate
 from bot.adapters.slack.render import messages, modal
 from bot.app import App
-from bot.core.delivery import DeliveryError
-from bot.core.events import Actor, ChatRef, Edit, Event, Form, Notice, OutgoingMessage
+from bot.core.delivery import DeliveryError, FailureKind
+from bot.core.events import Actor, ChatRef, Delete, Edit, Event, Form, Notice, Outgoing, OutgoingMessage
 from bot.core.i18n import normalise_language
 
 log = logging.getLogger(__name__)
@@ -142,41 +143,68 @@ class SlackAdapter:
         try:
             outcome = await self.app.dispatcher.handle(event)
             for item in outcome.outgoing:
-                try:
-                    if isinstance(item, OutgoingMessage):
-                        await self.send(item)
-                    elif isinstance(item, Edit):
-                        await self.edit(item)
-                    elif isinstance(item, Notice) and ephemeral_to:
-                        await self._ephemeral(item, ephemeral_to)
-                    elif isinstance(item, Form):
-                        await self._open_form(item)
-                except DeliveryError as error:
-                    log.warning("slack reply failed: %s", error.kind.value)
+                await self._deliver(item, outcome.language, ephemeral_to)
         except Exception as error:  # the process never dies on a request
             log.error("slack event failed: %s", type(error).__name__)
+
+    async def _deliver(self, item: Outgoing, language: str, ephemeral_to: str | None) -> None:
+        """A direct reply, in its turn of the platform's budget, retried; what cannot leave goes to the outbox."""
+        replies, paced = self.app.replies, True
+        perform: Callable[[], Awaitable[object]] | None = None
+        if isinstance(item, OutgoingMessage):
+            perform = functools.partial(self.send, item)
+        elif isinstance(item, Edit):
+            perform = functools.partial(self.edit, item)
+        elif isinstance(item, Delete):
+            perform = functools.partial(self.delete, item.chat, item.message_id)
+        elif isinstance(item, Notice) and ephemeral_to:
+            perform = functools.partial(self._ephemeral, item, ephemeral_to)
+        elif isinstance(item, Form):
+            perform = functools.partial(self._open_form, item)
+            paced = False  # a trigger expires within 3 s, and a modal is not a message in the chat
+        if perform is None:
+            return
+        try:
+            await (replies.call(convert.PLATFORM, item.chat.chat_id, perform) if paced else perform())
+        except DeliveryError as error:
+            log.warning("slack reply failed: %s", error.kind.value)
+            if isinstance(item, OutgoingMessage) and error.kind is FailureKind.TRANSIENT:
+                await replies.to_outbox(item, language)
 
     # Sending -----------------------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> str:
-        """Post files first (files_upload_v2), then the text split when long; returns the last part's ts."""
-        for attachment in message.attachments:
-            try:
-                await self.client.files_upload_v2(
-                    channel=message.chat.chat_id, content=attachment.content, filename=attachment.filename
-                )
-            except (SlackApiError, TimeoutError, OSError) as error:
-                raise translate(error) from None
-        ts = ""
-        for text, blocks in messages(message.text, message.buttons):
-            try:
-                answer = await self.client.chat_postMessage(
-                    channel=message.chat.chat_id, text=text, blocks=blocks, thread_ts=message.reply_to
-                )
-            except (SlackApiError, TimeoutError, OSError) as error:
-                raise translate(error) from None
-            ts = str(answer.get("ts", ""))
-        return ts
+        """Post files first (files_upload_v2), then the text split when long; returns the last part's ts.
+
+        The caller paced the first request; each further one waits its own turn and retries a 429 by itself.
+        """
+        channel = message.chat.chat_id
+        requests: list[Callable[[], Awaitable[Any]]] = [
+            functools.partial(
+                self.client.files_upload_v2,
+                channel=channel,
+                content=attachment.content,
+                filename=attachment.filename,
+            )
+            for attachment in message.attachments
+        ]
+        requests += [
+            functools.partial(
+                self.client.chat_postMessage,
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=message.reply_to,
+            )
+            for text, blocks in messages(message.text, message.buttons)
+        ]
+        answer: Any = None
+        for index, request in enumerate(requests):
+            guarded = functools.partial(_classified, request)
+            answer = await (
+                guarded() if index == 0 else self.app.replies.call(convert.PLATFORM, channel, guarded)
+            )
+        return str((answer or {}).get("ts", ""))
 
     async def edit(self, edit: Edit) -> None:
         """Replace a message's text and buttons (the last part when a long text no longer fits)."""
@@ -206,3 +234,11 @@ class SlackAdapter:
             await self.client.chat_postEphemeral(channel=notice.chat.chat_id, user=user_id, text=notice.text)
         except (SlackApiError, TimeoutError, OSError) as error:
             raise translate(error) from None
+
+
+async def _classified(request: Callable[[], Awaitable[Any]]) -> Any:
+    """Run one Web API request, turning slack-sdk's errors into neutral ones."""
+    try:
+        return await request()
+    except (SlackApiError, TimeoutError, OSError) as error:
+        raise translate(error) from None

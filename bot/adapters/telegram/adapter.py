@@ -6,10 +6,12 @@ aiohttp server (``bot/web.py``), beside Slack's route and the health checks.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from aiohttp import web
 from telegram import Chat, InputFile, ReplyParameters, Update
@@ -28,6 +30,7 @@ from bot.core.events import ChatRef, Delete, Edit, Notice, Outgoing, OutgoingMes
 from storage.repositories import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
@@ -171,7 +174,7 @@ class TelegramAdapter:
                 answered = True
                 await self._answer(query.id, notices[0] if notices else None)
             for item in outcome.outgoing:
-                await self._deliver(item)
+                await self._deliver(item, outcome.language)
         finally:
             if query is not None and not answered:
                 # Always answered, or the person's client shows a spinner until Telegram gives up.
@@ -185,16 +188,22 @@ class TelegramAdapter:
         except tg.TelegramError as error:
             log.warning("answerCallbackQuery failed: %s", translate(error).kind.value)
 
-    async def _deliver(self, item: Outgoing) -> None:
+    async def _deliver(self, item: Outgoing, language: str) -> None:
+        """A direct reply, in its turn of the platform's budget, retried; what cannot leave goes to the outbox."""
+        replies = self.app.replies
         try:
             if isinstance(item, OutgoingMessage):
-                await self.send(item)
+                await replies.call(PLATFORM, item.chat.chat_id, functools.partial(self.send, item))
             elif isinstance(item, Edit):
-                await self.edit(item)
+                await replies.call(PLATFORM, item.chat.chat_id, functools.partial(self.edit, item))
             elif isinstance(item, Delete):
-                await self.delete(item.chat, item.message_id)
+                await replies.call(
+                    PLATFORM, item.chat.chat_id, functools.partial(self.delete, item.chat, item.message_id)
+                )
         except DeliveryError as error:
             log.warning("telegram reply failed: %s", error.kind.value)
+            if isinstance(item, OutgoingMessage) and error.kind is FailureKind.TRANSIENT:
+                await replies.to_outbox(item, language)
 
     async def _membership(self, update: Update) -> None:
         """Record the bot joining or leaving a group or channel, once per update, in its own transaction."""
@@ -218,38 +227,46 @@ class TelegramAdapter:
     # Sending -----------------------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> str:
-        """Send (split when long; buttons on the last part); returns the last part's message id.
+        """Send files, then the text (split when long; buttons on the last part); returns the last part's id.
+
+        The caller paced the first request; each further one (a file, the next part) waits its own turn and
+        retries a 429 by itself, so a long answer arrives whole without re-sending the parts already out.
 
         Raises:
             DeliveryError: the platform's refusal or failure, classified.
         """
         parts = html_parts(message.text, message.rtl)
         chat_id = _chat_id(message.chat.chat_id)
-        for attachment in message.attachments:
-            try:
-                await self.application.bot.send_document(
-                    chat_id, InputFile(attachment.content, filename=attachment.filename)
-                )
-            except tg.TelegramError as error:
-                raise translate(error) from None
         reply = None
         if message.reply_to and message.reply_to.isdigit():
             reply = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
-        sent_id = ""
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            try:
-                sent = await self.application.bot.send_message(
-                    chat_id,
-                    part,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(message.buttons) if last else None,
-                    reply_parameters=reply if index == 0 else None,
-                )
-            except tg.TelegramError as error:
-                raise translate(error) from None
-            sent_id = str(sent.message_id)
-        return sent_id
+        requests: list[Callable[[], Awaitable[object]]] = [
+            functools.partial(
+                self.application.bot.send_document,
+                chat_id,
+                InputFile(attachment.content, filename=attachment.filename),
+            )
+            for attachment in message.attachments
+        ]
+        requests += [
+            functools.partial(
+                self.application.bot.send_message,
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message.buttons) if index == len(parts) - 1 else None,
+                reply_parameters=reply if index == 0 else None,
+            )
+            for index, part in enumerate(parts)
+        ]
+        sent: object = None
+        for index, request in enumerate(requests):
+            guarded = functools.partial(_classified, request)
+            if index == 0:
+                sent = await guarded()
+            else:
+                sent = await self.app.replies.call(PLATFORM, message.chat.chat_id, guarded)
+        return str(getattr(sent, "message_id", ""))
 
     async def edit(self, edit: Edit) -> None:
         """Replace a message's text and buttons; "not modified" counts as done.
@@ -304,3 +321,11 @@ def _file_url(base_url: str) -> str:
 def _polling_error(error: tg.TelegramError) -> None:
     # PTB retries by itself; only the kind is worth a log line (the message may echo a URL with the token).
     log.warning("telegram polling failed: %s", type(error).__name__)
+
+
+async def _classified(request: Callable[[], Awaitable[T]]) -> T:
+    """Run one Bot API request, turning python-telegram-bot's errors into neutral ones."""
+    try:
+        return await request()
+    except tg.TelegramError as error:
+        raise translate(error) from None
