@@ -46,13 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sosbot`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter drowns the console
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token in the URL
+    from bot.logs import configure_logging
+
+    configure_logging(args.verbose)  # libraries stay at WARNING even with -v: their lines carry content
     if args.command == "gen-key":
         from storage.crypto import generate_key
 
@@ -67,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from storage.migrate import upgrade
 
         upgrade(settings.database_url)
+        if (refused := asyncio.run(_check_key(settings))) is not None:
+            return refused
         print("database is up to date")
         return 0
     if args.command == "demo":
@@ -83,6 +81,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade_async(settings.database_url)
     app = build_app(settings)
     try:
+        if (refused := await _verify_key(app)) is not None:
+            return refused
         if args.command == "export-letter":
             return await _export_letter(app, args.reference, args.language, args.out)
         if args.command in ("purge", "rotate-key"):
@@ -104,11 +104,36 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
         await app.close()
 
 
+async def _check_key(settings: Settings) -> int | None:
+    from bot.app import build_app
+
+    app = build_app(settings)
+    try:
+        return await _verify_key(app)
+    finally:
+        await app.close()
+
+
+async def _verify_key(app: object) -> int | None:
+    """None when the configured key opens the database; else print one line and return the exit code."""
+    from bot.app import App
+    from storage.crypto import active_keyring
+    from storage.keycheck import KeyCheckError, verify_data_key
+
+    assert isinstance(app, App)
+    try:
+        await verify_data_key(app.sessions, active_keyring())
+    except KeyCheckError as error:
+        print(f"sosbot: {error}", file=sys.stderr)
+        return 2
+    return None
+
+
 async def _export_letter(app: object, reference: str, language: str | None, out: str) -> int:
     from pathlib import Path
 
     from bot.app import App
-    from storage.letter_export import to_csv, to_html
+    from storage.letter_export import to_csv, to_html, write_private_files
     from storage.letters import LetterRepository
 
     assert isinstance(app, App)
@@ -125,7 +150,7 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
         f"{letter.reference}.csv": to_csv(signatories),
         f"{letter.reference}.html": to_html(letter, texts[chosen], chosen, signatories),
     }
-    await asyncio.to_thread(_write_files, Path(out), files)
+    await asyncio.to_thread(write_private_files, Path(out), files)
     folder = out
     print(
         f"wrote {letter.reference}.csv and {letter.reference}.html ({len(signatories)} signatories) to {folder}"
@@ -133,29 +158,26 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
     return 0
 
 
-def _write_files(folder: object, files: dict[str, str]) -> None:
-    from pathlib import Path
-
-    assert isinstance(folder, Path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        (folder / name).write_text(content, encoding="utf-8")
-
-
 async def _data_protection(app: object, command: str) -> int:
     from bot.app import App
-    from storage.cases import purge_closed, reencrypt_all
+    from storage.cases import purge_closed
+    from storage.crypto import DecryptionError, active_keyring
+    from storage.rotation import rotate_keys
 
     assert isinstance(app, App)
+    if command == "rotate-key":
+        try:
+            count = await rotate_keys(app.sessions, active_keyring())
+        except DecryptionError as error:
+            print(f"sosbot: rotate-key stopped: {error} (add its key to SOS_DATA_KEY)", file=sys.stderr)
+            return 2
+        print(f"re-encrypted {count} value(s) under the newest key; the older keys may now be dropped")
+        return 0
     async with app.sessions() as session, session.begin():
-        if command == "purge":
-            count = await purge_closed(session, app.settings.retention_days)
-            print(
-                f"purged the sensitive fields of {count} case(s) closed more than {app.settings.retention_days} days ago"
-            )
-        else:
-            count = await reencrypt_all(session)
-            print(f"re-encrypted {count} field(s) under the newest key")
+        count = await purge_closed(session, app.settings.retention_days)
+    print(
+        f"purged the sensitive fields of {count} case(s) closed more than {app.settings.retention_days} days ago"
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SOS_TELEGRAM_API_URL",
         "SOS_TELEGRAM_MODE",
         "SOS_TELEGRAM_WEBHOOK_SECRET",
+        "SOS_TELEGRAM_WEBHOOK_URL",
         "SOS_SLACK_BOT_TOKEN",
         "SOS_SLACK_SIGNING_SECRET",
         "SOS_SLACK_APP_TOKEN",
@@ -58,6 +59,7 @@ class Settings:
     telegram_api_url: str | None = None
     telegram_mode: str = "polling"
     telegram_webhook_secret: str | None = None
+    telegram_webhook_url: str | None = None
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -131,6 +133,25 @@ def _parse_url(name: str, raw: str | None) -> str | None:
     return raw
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _parse_webhook_base(raw: str | None) -> str | None:
+    """The public base URL Telegram posts to: https (plain http only for a loopback test server), no query."""
+    if raw is None:
+        return None
+    name = "SOS_TELEGRAM_WEBHOOK_URL"
+    scheme, sep, rest = raw.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if sep else ""
+    if scheme != "https" and not (scheme == "http" and host in LOOPBACK_HOSTS):
+        raise ConfigError(
+            f"{name}: '{raw}' must be an https:// URL (Telegram posts webhooks over HTTPS only)"
+        )
+    if not host or "?" in rest or "#" in rest:
+        raise ConfigError(f"{name}: '{raw}' must be a base URL like https://bot.example.org (no query)")
+    return raw.rstrip("/")
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     """Build :class:`Settings` from the environment (and a ``.env`` file, which the environment overrides).
 
@@ -159,6 +180,12 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     token = get("SOS_TELEGRAM_TOKEN")
     if token and mode == "webhook" and not get("SOS_TELEGRAM_WEBHOOK_SECRET"):
         raise ConfigError("SOS_TELEGRAM_WEBHOOK_SECRET: required when SOS_TELEGRAM_MODE=webhook")
+    webhook_url = _parse_webhook_base(get("SOS_TELEGRAM_WEBHOOK_URL"))
+    if token and mode == "webhook" and not webhook_url:
+        raise ConfigError(
+            "SOS_TELEGRAM_WEBHOOK_URL: required when SOS_TELEGRAM_MODE=webhook "
+            "(the bot's public https:// base URL; Telegram is told to post to <it>/telegram/webhook)"
+        )
     slack_token = get("SOS_SLACK_BOT_TOKEN")
     if slack_token and not get("SOS_SLACK_APP_TOKEN") and not get("SOS_SLACK_SIGNING_SECRET"):
         raise ConfigError(
@@ -177,6 +204,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         telegram_api_url=_parse_url("SOS_TELEGRAM_API_URL", get("SOS_TELEGRAM_API_URL")),
         telegram_mode=mode,
         telegram_webhook_secret=get("SOS_TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_url=webhook_url,
         slack_bot_token=slack_token,
         slack_signing_secret=get("SOS_SLACK_SIGNING_SECRET"),
         slack_app_token=get("SOS_SLACK_APP_TOKEN"),
@@ -189,9 +217,16 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         retention_days=int(retention),
     )
     if keys:
-        from storage.crypto import validate_keys  # local: keeps config importable without cryptography loaded
+        from storage.crypto import (
+            SANDBOX_KEY,
+            validate_keys,
+        )  # local: keeps config importable without cryptography loaded
 
         validate_keys(keys)
+        if not settings.sandbox and SANDBOX_KEY in keys:
+            raise ConfigError(
+                "SOS_DATA_KEY: the sandbox's public key cannot protect real data (use `sosbot gen-key`)"
+            )
     elif not settings.sandbox:
         raise ConfigError("SOS_DATA_KEY: required outside sandbox mode (generate one with `sosbot gen-key`)")
     return settings

@@ -44,6 +44,8 @@ class Keyring:
         if not keys:
             raise ConfigError("SOS_DATA_KEY: no key configured")
         validate_keys(keys)
+        self.keys = keys
+        self._newest = Fernet(keys[0].encode())
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
 
     def encrypt(self, plaintext: str) -> str:
@@ -58,8 +60,32 @@ class Keyring:
             raise DecryptionError("stored value failed authentication with every configured key") from None
 
     def rotate(self, token: str) -> str:
-        """Re-encrypt ``token`` under the newest key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        """Re-encrypt ``token`` under the newest key; raise :class:`DecryptionError` if no key opens it."""
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken:
+            raise DecryptionError("stored value failed authentication with every configured key") from None
+
+    def authenticates(self, token: str) -> bool:
+        """Whether some configured key authenticates ``token`` (the content is not returned)."""
+        try:
+            self._fernet.decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
+
+    def is_newest(self, token: str) -> bool:
+        """Whether ``token`` is already under the newest key (rotating it again would change nothing)."""
+        try:
+            self._newest.decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
+
+    @property
+    def uses_sandbox_key(self) -> bool:
+        """Whether the sandbox's public key is one of this keyring's keys."""
+        return SANDBOX_KEY in self.keys
 
 
 _active: Keyring | None = None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -16,6 +19,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        secure_sqlite_file(url)
     # Room for the dispatcher's concurrent events plus the outbox worker and the web server's health checks.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
@@ -36,3 +40,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (handlers read them when replying)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def secure_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), and tighten an existing one and its companions.
+
+    SQLite gives its WAL and shared-memory files the database file's permission bits, so creating the
+    database 0600 before SQLite opens it keeps all three private, whatever the process's umask.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+            companion.chmod(PRIVATE_FILE_MODE)

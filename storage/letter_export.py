@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
+from pathlib import Path
 
 from bot.core.i18n import Translator
 from storage.letters import Signatory
@@ -48,3 +50,14 @@ def to_html(letter: Letter, body: str, language: str, signatories: list[Signator
 </body>
 </html>
 """
+
+
+def write_private_files(folder: Path, files: dict[str, str]) -> None:
+    """Write each ``name: content`` into ``folder`` readable by its owner only (0600): exports name people."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode through O_CREAT
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content)

@@ -9,18 +9,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import convert
 from bot.adapters.slack.errors import translate
 from bot.adapters.slack.render import messages, modal
+from bot.adapters.slack.signature import verdict
 from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import Actor, ChatRef, Delete, Edit, Event, Form, Notice, Outgoing, OutgoingMessage
 from bot.core.i18n import normalise_language
+from bot.logs import SLACK_BOLT_LOGGER
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[None]]
@@ -46,7 +50,10 @@ class SlackAdapter:
             signing_secret=settings.slack_signing_secret or "",
             process_before_response=False,
             request_verification_enabled=not settings.slack_app_token,
+            # Our own logger: bolt would otherwise give its loggers the root's level (DEBUG under -v).
+            logger=logging.getLogger(SLACK_BOLT_LOGGER),
         )
+        self._verifier = SignatureVerifier(settings.slack_signing_secret or "-")
         self._people: dict[tuple[str, str], tuple[str, str | None]] = {}  # (team, user) → (name, locale)
         self._socket: Any = None
         self._register()
@@ -58,7 +65,25 @@ class SlackAdapter:
         return [] if self.app.settings.slack_app_token else [web.post("/slack/events", self._http)]
 
     async def _http(self, request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+        """Verify Slack's signature on the raw bytes first; only a signed body is parsed, by bolt.
+
+        A refusal is one log line with the reason and the size, never the body: an unsigned body is
+        anybody's text (or a defender's, delayed past the five-minute window by clock skew).
+        """
+        body = await request.read()  # bounded by the web app's client_max_size
+        refusal = verdict(self._verifier, body, request.headers)
+        if refusal is not None:
+            log.warning("slack request refused: %s (%d bytes)", refusal, len(body))
+            return web.Response(status=401)
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8", "replace"), query=request.query_string, headers=dict(request.headers)
+        )
+        try:
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as error:  # a signed but malformed body: nothing to process, nothing to log
+            log.warning("slack request unreadable: %s", type(error).__name__)
+            return web.Response(status=400)
+        return await to_aiohttp_response(response)
 
     async def start(self) -> None:
         """Socket Mode connects out; HTTP mode needs nothing (Slack calls ``/slack/events``)."""

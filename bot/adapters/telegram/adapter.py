@@ -44,8 +44,8 @@ class TelegramAdapter:
 
     Args:
         app: the wired bot (settings, dispatcher, store).
-        webhook_url: the public URL Telegram should POST updates to (webhook mode); None leaves the
-            registration to the operator.
+        webhook_url: the public URL Telegram should POST updates to (webhook mode); defaults to
+            ``SOS_TELEGRAM_WEBHOOK_URL`` + ``/telegram/webhook``.
         timeout: seconds for reading, writing and waiting for a connection on Bot API calls; a slower
             answer becomes a TRANSIENT :class:`DeliveryError`.
         connect_timeout: seconds to connect (defaults to ``timeout``).
@@ -68,7 +68,8 @@ class TelegramAdapter:
         if not settings.telegram_token:
             raise ValueError("Telegram is not configured (SOS_TELEGRAM_TOKEN is unset)")
         self.webhook = settings.telegram_mode == "webhook"
-        self.webhook_url = webhook_url
+        base = settings.telegram_webhook_url
+        self.webhook_url = webhook_url or (f"{base}{WEBHOOK_PATH}" if base else None)
         self.poll_timeout = poll_timeout
         connect = connect_timeout if connect_timeout is not None else timeout
         request = HTTPXRequest(
@@ -104,12 +105,17 @@ class TelegramAdapter:
         await self._publish_commands()
         bot = self.application.bot
         if self.webhook:
-            if self.webhook_url:
-                await bot.set_webhook(
-                    self.webhook_url,
-                    secret_token=self.app.settings.telegram_webhook_secret,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
+            if not self.webhook_url:
+                raise RuntimeError("webhook mode needs SOS_TELEGRAM_WEBHOOK_URL (the bot's public base URL)")
+            await bot.set_webhook(
+                self.webhook_url,
+                secret_token=self.app.settings.telegram_webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            # The URL is public by design; the secret token never reaches a log line.
+            log.info(
+                "telegram webhook registered: %s (updates: %s)", self.webhook_url, ", ".join(ALLOWED_UPDATES)
+            )
         elif self.application.updater is not None:
             await bot.delete_webhook()  # getUpdates is refused while a webhook is set
             await self.application.updater.start_polling(
