@@ -66,7 +66,7 @@ async def remind_unanswered_cases(
             .where(Case.status == "new", Case.created_at <= now - period)
             .order_by(Case.id)
         )
-        found = waiting.tuples().all()
+        found = waiting.all()
         targets = await secretariat_everywhere(session, settings.default_language) if found else []
         outbox = OutboxRepository(session)
         for case_id, reference, country, threat, urgency, created in found:

@@ -68,9 +68,7 @@ async def _with_payloads(session: AsyncSession, rows: list[Delivery]) -> list[De
             await session.execute(
                 select(Delivery.id, type_coerce(column, Text)).where(Delivery.id.in_([r.id for r in rows]))
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     dialect = session.get_bind().dialect
     decoder = cast(EncryptedText, column.type)

@@ -38,14 +38,14 @@ async def snapshot(session: AsyncSession, now: datetime | None = None) -> QueueS
             Delivery.status, Delivery.priority, Delivery.platform
         )
     )
-    for state, priority, platform, count in depth.tuples():
+    for state, priority, platform, count in depth.all():
         found.depth[(state, priority, platform)] = count
     oldest = await session.execute(
         select(Delivery.priority, func.min(Delivery.created_at))
         .where(Delivery.status.in_(UNDELIVERED))
         .group_by(Delivery.priority)
     )
-    for priority, created in oldest.tuples():
+    for priority, created in oldest.all():
         if created is not None:
             created = created if created.tzinfo else created.replace(tzinfo=now.tzinfo)
             found.oldest_pending[priority] = max(0.0, (now - created).total_seconds())
