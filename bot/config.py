@@ -31,6 +31,8 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SOS_SECRETARIAT",
         "SOS_DEFAULT_LANGUAGE",
         "SOS_RETENTION_DAYS",
+        "SOS_URGENT_ALERT_MINUTES",
+        "SOS_UNANSWERED_CASE_HOURS",
     }
 )
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
@@ -70,6 +72,8 @@ class Settings:
     secretariat: tuple[SecretariatIdentity, ...] = ()
     default_language: str = "en"
     retention_days: int = 365
+    urgent_alert_minutes: int = 15
+    unanswered_case_hours: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -152,6 +156,12 @@ def _parse_webhook_base(raw: str | None) -> str | None:
     return raw.rstrip("/")
 
 
+def _parse_positive(name: str, raw: str, unit: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}: '{raw}' must be a positive whole number of {unit}")
+    return int(raw)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     """Build :class:`Settings` from the environment (and a ``.env`` file, which the environment overrides).
 
@@ -215,6 +225,12 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         secretariat=_parse_secretariat(get("SOS_SECRETARIAT") or ""),
         default_language=language,
         retention_days=int(retention),
+        urgent_alert_minutes=_parse_positive(
+            "SOS_URGENT_ALERT_MINUTES", get("SOS_URGENT_ALERT_MINUTES") or "15", "minutes"
+        ),
+        unanswered_case_hours=_parse_positive(
+            "SOS_UNANSWERED_CASE_HOURS", get("SOS_UNANSWERED_CASE_HOURS") or "2", "hours"
+        ),
     )
     if keys:
         from storage.crypto import (

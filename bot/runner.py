@@ -13,6 +13,7 @@ from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator
 from bot.app import App
 from bot.core.delivery import PlatformAdapter
+from bot.core.supervise import Heartbeat, every, supervise
 from bot.web import build_web_app, start_site
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,19 @@ def build_adapters(app: App) -> list[PlatformAdapter]:
 
 @contextlib.asynccontextmanager
 async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[int]:
-    """Serve HTTP, start the adapters and the outbox worker; yields the bound HTTP port."""
+    """Serve HTTP, start the adapters, the outbox worker and the periodic jobs; yields the bound HTTP port.
+
+    The worker and every periodic job run under :func:`bot.core.supervise.supervise`: an exception is
+    logged by kind and the task starts again after a capped backoff, so none of them dies silently.
+    """
     from bot.core.outbox import OutboxWorker
     from bot.web import bound_port
 
-    runner = await start_site(build_web_app(app, adapters), app.settings.http_host, app.settings.http_port)
-    stop_worker = asyncio.Event()
+    heartbeat = Heartbeat()
+    runner = await start_site(
+        build_web_app(app, adapters, heartbeat), app.settings.http_host, app.settings.http_port
+    )
+    stop = asyncio.Event()
     from bot.core.delivery import FailureKind
     from handlers.alerts import notify_target_lost
     from storage.models import Delivery
@@ -58,20 +66,32 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
         on_target_lost=target_lost,
         on_progress=progress,
         pacer=app.pacer,
+        heartbeat=heartbeat,
     )
-    worker_task = asyncio.create_task(worker.run(stop_worker), name="outbox-worker")
     from handlers.letters import close_due_letters
+    from handlers.reminders import alert_stuck_urgent, remind_unanswered_cases
 
-    async def close_letters_at_deadline() -> None:
-        while not stop_worker.is_set():
-            try:
-                await close_due_letters(app.sessions, app.settings.default_language)
-            except Exception as error:  # a failed sweep is retried next minute; the process goes on
-                log.error("closing due letters failed: %s", type(error).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop_worker.wait(), 60)
-
-    closer = asyncio.create_task(close_letters_at_deadline(), name="letter-deadlines")
+    settings = app.settings
+    tasks = [
+        asyncio.create_task(supervise("outbox worker", lambda: worker.run(stop), stop), name="outbox-worker"),
+        asyncio.create_task(
+            every(
+                "letter deadlines",
+                60,
+                lambda: close_due_letters(app.sessions, settings.default_language),
+                stop,
+            ),
+            name="letter-deadlines",
+        ),
+        asyncio.create_task(
+            every("stuck urgent alert", 60, lambda: alert_stuck_urgent(app.sessions, settings), stop),
+            name="stuck-urgent",
+        ),
+        asyncio.create_task(
+            every("unanswered cases", 60, lambda: remind_unanswered_cases(app.sessions, settings), stop),
+            name="unanswered-cases",
+        ),
+    ]
     started: list[PlatformAdapter] = []
     try:
         for adapter in adapters:
@@ -79,13 +99,12 @@ async def serving(app: App, adapters: list[PlatformAdapter]) -> AsyncIterator[in
             started.append(adapter)
         yield bound_port(runner)
     finally:
-        stop_worker.set()
-        closer.cancel()
+        stop.set()
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(worker_task, timeout=10)
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
         await runner.cleanup()
 
 

@@ -1,19 +1,40 @@
-"""The aiohttp server of DESIGN.md: platform webhooks, ``/healthz`` and ``/metrics``."""
+"""The aiohttp server of DESIGN.md: platform webhooks, ``/healthz`` and ``/metrics``.
+
+``/healthz`` answers 503 with its reasons (JSON) when the store does not answer, when this process's outbox
+worker is down or its heartbeat is stale, or when an urgent message has waited longer than
+``SOS_URGENT_ALERT_MINUTES``; 200 otherwise. Reasons name kinds and ages, never content or a DSN.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.app import App
 from bot.core import metrics
 from bot.core.delivery import PlatformAdapter
+from bot.core.supervise import Heartbeat
+from storage.outbox_health import QueueSnapshot, snapshot
+
+HEARTBEAT_STALE_AFTER = 30.0  # seconds without a worker round before /healthz fails
 
 
-def build_web_app(app: App, adapters: Iterable[PlatformAdapter]) -> web.Application:
-    """An aiohttp application serving every adapter's routes plus health and metrics."""
+def build_web_app(
+    app: App,
+    adapters: Iterable[PlatformAdapter],
+    heartbeat: Heartbeat | None = None,
+    *,
+    stale_after: float = HEARTBEAT_STALE_AFTER,
+) -> web.Application:
+    """An aiohttp application serving every adapter's routes plus health and metrics.
+
+    Args:
+        app: the process's shared parts.
+        adapters: whose webhook routes to serve.
+        heartbeat: the outbox worker's, when this process runs one (checked by ``/healthz``).
+        stale_after: seconds after which a silent heartbeat makes ``/healthz`` fail.
+    """
     web_app = web.Application(client_max_size=1024 * 1024)
     routes: list[web.RouteDef] = []
     platforms: list[str] = []
@@ -21,15 +42,40 @@ def build_web_app(app: App, adapters: Iterable[PlatformAdapter]) -> web.Applicat
         routes.extend(adapter.routes())
         platforms.append(adapter.platform)
 
-    async def healthz(_request: web.Request) -> web.Response:
+    async def queue() -> QueueSnapshot | None:
         try:
-            async with app.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with app.sessions() as session:
+                return await snapshot(session)
         except Exception:  # the reason may contain a DSN; report only that the store is down
-            return web.json_response({"status": "error", "store": "unreachable"}, status=503)
-        return web.json_response({"status": "ok", "platforms": platforms, "sandbox": app.settings.sandbox})
+            return None
+
+    async def healthz(_request: web.Request) -> web.Response:
+        found = await queue()
+        reasons: list[str] = []
+        body: dict[str, object] = {"platforms": platforms, "sandbox": app.settings.sandbox}
+        if found is None:
+            reasons.append("store unreachable")
+        else:
+            waited = found.oldest_urgent()
+            limit = app.settings.urgent_alert_minutes * 60
+            body["oldest_urgent_seconds"] = None if waited is None else round(waited)
+            if waited is not None and waited > limit:
+                reasons.append(
+                    f"an urgent message has waited {waited / 60:.0f} min (limit {limit / 60:g} min)"
+                )
+        if heartbeat is not None:
+            body["heartbeat_age_seconds"] = round(heartbeat.age(), 1)
+            if not heartbeat.running:
+                reasons.append("outbox worker not running")
+            elif heartbeat.age() > stale_after:
+                reasons.append(f"outbox worker heartbeat stale ({heartbeat.age():.0f} s)")
+        if reasons:
+            return web.json_response({"status": "error", "reasons": reasons, **body}, status=503)
+        return web.json_response({"status": "ok", **body})
 
     async def metrics_page(_request: web.Request) -> web.Response:
+        metrics.observe_queue(await queue())
+        metrics.observe_heartbeat(None if heartbeat is None else heartbeat.age())
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
     web_app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *routes])

@@ -1,13 +1,19 @@
-"""Telling the secretariat when a delivery target is lost (the bot was blocked, removed or the chat is gone)."""
+"""Telling the secretariat when a delivery target is lost (the bot was blocked, removed or the chat is gone).
+
+The notice says what did not arrive and where in words a person understands (the appeal's or case's
+reference, the group's name, the platform), never an internal key or a platform id.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.core.delivery import FailureKind
-from bot.core.i18n import N_, translator
-from storage.models import Channel, Delivery
+from bot.core.i18n import N_, Translator, translator
+from handlers.reminders import PLATFORM_NAMES
+from storage.models import Appeal, Case, Channel, Delivery, Letter
 from storage.outbox import URGENT, OutboxRepository, encode
 from storage.targeting import secretariat_targets
 
@@ -15,10 +21,35 @@ REASONS = {
     FailureKind.BLOCKED: N_("the bot was blocked or removed"),
     FailureKind.NOT_FOUND: N_("the chat no longer exists"),
 }
+REFERENCED = {"appeal": Appeal.reference, "case": Case.reference, "letter": Letter.reference}
+
+
+async def _reference(session: AsyncSession, subject: str) -> tuple[str, str, str | None]:
+    """(kind, part, reference) of a subject like ``case:4:reporter``; reference None when unknown."""
+    kind, _, rest = subject.partition(":")
+    number, _, part = rest.partition(":")
+    column = REFERENCED.get(kind)
+    if column is None or not number.isdigit():
+        return kind, part, None
+    found = await session.execute(select(column).where(column.class_.id == int(number)))
+    return kind, part, found.scalar_one_or_none()
+
+
+def _what(t: Translator, kind: str, part: str, reference: str | None) -> str:
+    """What did not arrive, e.g. "The message to the reporter of case SOS-…-0004"."""
+    if reference is None:
+        return t.gettext("A message")
+    if kind == "case" and part == "reporter":
+        return t.gettext("The message to the reporter of case {reference}", reference=reference)
+    if kind == "case":
+        return t.gettext("The alert about case {reference}", reference=reference)
+    if kind == "appeal":
+        return t.gettext("Urgent appeal {reference}", reference=reference)
+    return t.gettext("Collective letter {reference}", reference=reference)
 
 
 async def notify_target_lost(app: App, row: Delivery, kind: FailureKind) -> None:
-    """Queue a notice to the secretariat: which chat, why, and that it receives nothing more."""
+    """Queue a notice to the secretariat: what, where, why, and that nothing more goes there."""
     async with app.sessions() as session, session.begin():
         channel = (
             await session.execute(
@@ -29,18 +60,28 @@ async def notify_target_lost(app: App, row: Delivery, kind: FailureKind) -> None
                 )
             )
         ).scalar_one_or_none()
-        name = channel.title if channel is not None and channel.title else row.chat_id
+        subject_kind, part, reference = await _reference(session, row.subject)
         outbox = OutboxRepository(session)
         for target in await secretariat_targets(session, app.settings.default_language):
             t = translator(target.language)
-            text = t.gettext(
-                "Delivery of {subject} to {chat} ({platform}) failed: {reason}. It will receive nothing more "
-                "until it is registered again.",
-                subject=row.subject,
-                chat=name,
-                platform=row.platform,
-                reason=t.gettext(REASONS.get(kind, N_("the chat no longer exists"))),
-            )
+            values = {
+                "what": _what(t, subject_kind, part, reference),
+                "platform": t.gettext(PLATFORM_NAMES.get(row.platform, row.platform)),
+                "reason": t.gettext(REASONS.get(kind, N_("the chat no longer exists"))),
+            }
+            if channel is not None:
+                text = t.gettext(
+                    "{what} could not be delivered to {chat} on {platform}: {reason}. Nothing more "
+                    "will be sent there until it is registered again.",
+                    chat=channel.title or t.gettext("(no name)"),
+                    **values,
+                )
+            else:
+                text = t.gettext(
+                    "{what} could not be delivered to a private chat on {platform}: {reason}. That person "
+                    "can no longer be reached there.",
+                    **values,
+                )
             await outbox.enqueue(
                 f"lost:{row.platform}:{row.chat_id}",
                 target,

@@ -23,6 +23,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Room for the dispatcher's concurrent events plus the outbox worker and the web server's health checks.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
+    # A connection the server dropped (restart, pg_terminate_backend, failover) is replaced at checkout
+    # instead of failing the first statement that uses it.
+    kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

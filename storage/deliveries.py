@@ -1,25 +1,31 @@
 """The delivery queue: claiming rows with a lease, recording results in batches, and status counts.
 
 On PostgreSQL several workers share the queue: claims use ``FOR UPDATE SKIP LOCKED`` so two workers never
-lease the same row. On SQLite the one writer serialises claims by itself.
+lease the same row. On SQLite the one writer serialises claims by itself. A claimed row whose payload cannot
+be decrypted is set aside as failed in the claim's transaction, so one bad row never blocks the queue.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, Table, Text, and_, bindparam, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import Channel, Delivery, utcnow
+from storage.models import Channel, Delivery, EncryptedText, utcnow
 from storage.outbox import OutboxRepository, Target
 
 PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
+UNDELIVERED = (PENDING, LEASED)
+log = logging.getLogger(__name__)
 
 
 async def claim(
@@ -33,6 +39,7 @@ async def claim(
     )
     query = (
         select(Delivery)
+        .options(defer(Delivery.payload))  # decrypted row by row below: one bad row must not fail the batch
         .where(due)
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -49,7 +56,35 @@ async def claim(
         )
         for row in rows:
             row.status, row.lease_until, row.attempts = LEASED, now + lease, row.attempts + 1
+        rows = await _with_payloads(session, rows)
     return rows
+
+
+async def _with_payloads(session: AsyncSession, rows: list[Delivery]) -> list[Delivery]:
+    """Decrypt each claimed row's payload; a row that cannot be read is marked failed with the reason."""
+    column = cast(Table, Delivery.__table__).c.payload
+    tokens = dict(
+        (
+            await session.execute(
+                select(Delivery.id, type_coerce(column, Text)).where(Delivery.id.in_([r.id for r in rows]))
+            )
+        ).all()
+    )
+    dialect = session.get_bind().dialect
+    decoder = cast(EncryptedText, column.type)
+    readable: list[Delivery] = []
+    broken = Results()
+    for row in rows:
+        try:
+            set_committed_value(row, "payload", decoder.process_result_value(tokens[row.id], dialect))
+        except Exception as error:  # DecryptionError, a truncated token: retrying will not help
+            log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
+            broken.failed.append((row.id, f"undecodable: {type(error).__name__}"))
+            continue
+        readable.append(row)
+    if broken:
+        await record(session, broken)
+    return readable
 
 
 @dataclass
@@ -154,6 +189,7 @@ async def delivered_copy(session: AsyncSession, delivery: Delivery) -> Delivery 
             Delivery.chat_id == delivery.chat_id,
             Delivery.operation == "send",
         )
+        .options(defer(Delivery.payload))  # only its state and platform id are needed
         .order_by(Delivery.revision.desc())
         .limit(1)
     )

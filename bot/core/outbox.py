@@ -3,6 +3,11 @@
 Rows are claimed with a lease in short transactions, sent concurrently at the times the pacer hands out,
 and their outcomes written back in batches. A kill at any moment loses nothing: leased rows whose lease
 expires are claimed again, so a row in flight when the process died is sent at most once more.
+
+The worker outlives its store: a failed claim or flush (connection terminated, database locked) is logged
+by kind, waited out with a capped backoff, and tried again; outcomes that could not be written stay in
+memory and are written first when the store answers again. A row that cannot be decoded is set aside as
+failed with its reason. Urgent rows never give up on a transient failure.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import metrics
 from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter
+from bot.core.events import OutgoingMessage
 from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
+from bot.core.supervise import Backoff, Heartbeat, pause, supervise
 from storage import deliveries
 from storage.models import Delivery, utcnow
-from storage.outbox import to_edit, to_message
+from storage.outbox import URGENT, to_edit, to_message
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
@@ -35,9 +43,12 @@ class WorkerConfig:
     batch: int = 100
     max_in_flight: int = 200
     lease: float = 60.0
-    max_attempts: int = 8
+    max_attempts: int = 8  # for rows that are not urgent; urgent rows retry until delivered
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    urgent_backoff_cap: float = 30.0  # an urgent row is tried at least this often during an outage
+    store_backoff_base: float = 0.5  # waits after a failed claim or flush: the store resumes within seconds
+    store_backoff_cap: float = 5.0
     slowdown_period: float = 5.0  # after a 429 the rate recovers within seconds
     idle_poll: float = 0.25
     flush_interval: float = 0.05
@@ -49,6 +60,18 @@ class _Pending:
     results: deliveries.Results = field(default_factory=deliveries.Results)
     lost: list[tuple[Delivery, FailureKind]] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.results) or bool(self.lost)
+
+    def absorb(self, later: _Pending) -> None:
+        """Append outcomes collected after these (these could not be written yet)."""
+        self.results.sent.extend(later.results.sent)
+        self.results.retry.extend(later.results.retry)
+        self.results.failed.extend(later.results.failed)
+        self.results.moved.extend(later.results.moved)
+        self.lost.extend(later.lost)
+        self.subjects |= later.subjects
 
 
 class OutboxWorker:
@@ -64,6 +87,7 @@ class OutboxWorker:
         on_target_lost: TargetLost | None = None,
         on_progress: Progress | None = None,
         pacer: Pacer | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
@@ -79,25 +103,52 @@ class OutboxWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._flush_now = asyncio.Event()
         self.delivered = 0
+        self.heartbeat = heartbeat or Heartbeat()  # beaten after every successful claim round
 
     # Loop --------------------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set, then finish what is in flight."""
-        flusher = asyncio.create_task(self._flush_loop(stop))
+        """Deliver until ``stop`` is set, then finish what is in flight.
+
+        A store error never ends the loop: it is logged by kind and the claim is tried again after a
+        capped backoff, so delivery resumes within seconds of the store coming back.
+        """
+        scale = self.config.time_scale
+        flusher = asyncio.create_task(
+            supervise("outbox flush", lambda: self._flush_loop(stop), stop, backoff=self._store_backoff())
+        )
+        errors = self._store_backoff()
+        self.heartbeat.running = True
         try:
             while not stop.is_set():
-                claimed = await self.drain_once()
+                try:
+                    if self._pending.results:
+                        await self.flush()  # outcomes kept during an outage go first: their leases run out
+                    claimed = await self.drain_once()
+                except Exception as error:
+                    wait = errors.next()
+                    log.error("outbox claim failed (%s); trying again in %.2f s", type(error).__name__, wait)
+                    await pause(stop, wait)
+                    continue
+                errors.reset()
+                self.heartbeat.beat()
                 if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.config.idle_poll * self.config.time_scale)
+                    await pause(stop, self.config.idle_poll * scale)
         finally:
+            self.heartbeat.running = False
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception as error:  # the rows stay leased and go again once their lease runs out
+                log.error("outbox final flush failed (%s)", type(error).__name__)
+
+    def _store_backoff(self) -> Backoff:
+        scale = self.config.time_scale
+        return Backoff(self.config.store_backoff_base * scale, self.config.store_backoff_cap * scale)
 
     async def run_until_idle(self, timeout: float = 30.0) -> int:
         """Deliver until no row is pending or leased (tests and benchmarks); returns rows delivered."""
@@ -108,7 +159,7 @@ class OutboxWorker:
         try:
             while loop.time() < deadline:
                 await asyncio.sleep(self.config.idle_poll * self.config.time_scale)
-                if not self._tasks and not self._pending.results and await self._outstanding() == 0:
+                if not self._tasks and not self._pending and await self._idle_store():
                     break
             else:
                 raise TimeoutError("outbox still has undelivered rows")
@@ -137,6 +188,12 @@ class OutboxWorker:
             task.add_done_callback(self._tasks.discard)
         return len(rows)
 
+    async def _idle_store(self) -> bool:
+        try:
+            return await self._outstanding() == 0
+        except Exception:  # the store is down: the worker is not idle, it is waiting for it
+            return False
+
     async def _outstanding(self) -> int:
         async with self.sessions() as session:
             result = await session.execute(
@@ -157,11 +214,18 @@ class OutboxWorker:
             await self.pacer.depart(row.platform)
             adapter = self.adapters.get(row.platform)
             if adapter is None:
-                self._pending.results.failed.append((row.id, "rejected: platform not configured"))
+                self._fail(row, "rejected: platform not configured")
                 return
-            message_id = await self._perform(adapter, row)
+            try:
+                message = to_message(row)
+            except Exception as error:  # a bad payload never goes better: set it aside, say why
+                log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
+                self._fail(row, f"undecodable: {type(error).__name__}")
+                return
+            message_id = await self._perform(adapter, row, message)
             if message_id is not None:
                 self._pending.results.sent.append((row.id, message_id))
+                metrics.OUTBOX_OUTCOMES.labels(row.platform, "sent").inc()
                 self.delivered += 1
         except DeliveryError as error:
             self._failed(row, error, loop.time())
@@ -174,13 +238,13 @@ class OutboxWorker:
             if self._in_flight == 0:
                 self._flush_now.set()  # the batch is done: record it before claiming more
 
-    async def _perform(self, adapter: PlatformAdapter, row: Delivery) -> str | None:
+    async def _perform(self, adapter: PlatformAdapter, row: Delivery, message: OutgoingMessage) -> str | None:
         if row.operation == "send":
-            return await adapter.send(to_message(row))
+            return await adapter.send(message)
         async with self.sessions() as session:
             copy = await deliveries.delivered_copy(session, row)
         if copy is None or copy.status == deliveries.FAILED:
-            self._pending.results.failed.append((row.id, "rejected: the original was not delivered"))
+            self._fail(row, "rejected: the original was not delivered")
             return None
         if copy.platform_message_id is None:
             # The original is still on its way: edit once it has landed (it may already carry this text).
@@ -188,35 +252,47 @@ class OutboxWorker:
             self._pending.results.retry.append((row.id, retry_at, "waiting for the original"))
             return None
         if row.operation == "delete":
-            await adapter.delete(to_message(row).chat, copy.platform_message_id)
+            await adapter.delete(message.chat, copy.platform_message_id)
         else:
             await adapter.edit(to_edit(row, copy.platform_message_id))
         return copy.platform_message_id
+
+    def _fail(self, row: Delivery, detail: str) -> None:
+        """Set the row aside as failed, saying why (counted per platform)."""
+        metrics.OUTBOX_OUTCOMES.labels(row.platform, "failed").inc()
+        self._pending.results.failed.append((row.id, detail))
 
     def _failed(self, row: Delivery, error: DeliveryError, now: float) -> None:
         scale = self.config.time_scale
         results = self._pending.results
         detail = str(error)[:200]
+        urgent = row.priority <= URGENT
         if error.kind is FailureKind.RATE_LIMITED:
+            metrics.RATE_LIMITED.labels(row.platform).inc()
             wait = (error.retry_after or 1.0) * (scale if scale < 1 else 1.0)
             self.pacer.release(row.platform, row.chat_id, now + wait)
             self.pacer.slow_down(row.platform, now, self.config.slowdown_period * scale)
             results.retry.append((row.id, utcnow() + timedelta(seconds=wait), detail))
+            metrics.OUTBOX_OUTCOMES.labels(row.platform, "retry").inc()
         elif error.kind is FailureKind.MIGRATED and error.new_chat_id:
             results.moved.append((row.id, error.new_chat_id))
+            metrics.OUTBOX_OUTCOMES.labels(row.platform, "moved").inc()
         elif error.kind in (FailureKind.BLOCKED, FailureKind.NOT_FOUND):
-            results.failed.append((row.id, detail))
+            self._fail(row, detail)
             self._pending.lost.append((row, error.kind))
-        elif error.kind is FailureKind.TRANSIENT and row.attempts < self.config.max_attempts:
-            backoff = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (row.attempts - 1)) * scale
+        elif error.kind is FailureKind.TRANSIENT and (urgent or row.attempts < self.config.max_attempts):
+            # Urgent rows (triage alerts, the relay with reporters) never give up on an outage.
+            cap = self.config.urgent_backoff_cap if urgent else self.config.backoff_cap
+            backoff = min(cap, self.config.backoff_base * 2 ** min(row.attempts - 1, 30)) * scale
             results.retry.append((row.id, utcnow() + timedelta(seconds=backoff), detail))
+            metrics.OUTBOX_OUTCOMES.labels(row.platform, "retry").inc()
         else:
-            results.failed.append((row.id, detail))
+            self._fail(row, detail)
 
     # Writing outcomes --------------------------------------------------------------------------------
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
-        while True:
+        while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._flush_now.wait(), self.config.flush_interval * self.config.time_scale
@@ -225,14 +301,23 @@ class OutboxWorker:
             await self.flush()
 
     async def flush(self) -> None:
-        """Write collected outcomes in one transaction, then tell whoever cares about lost targets."""
+        """Write collected outcomes in one transaction, then tell whoever cares about lost targets.
+
+        When the store fails, the outcomes are kept (ahead of newer ones) for the next flush, and the error
+        is raised to the caller, which backs off.
+        """
         pending, self._pending = self._pending, _Pending()
-        if not pending.results and not pending.lost:
+        if not pending:
             return
-        async with self.sessions() as session, session.begin():
-            await deliveries.record(session, pending.results)
-            for row, _kind in pending.lost:
-                await deliveries.deactivate_target(session, row)
+        try:
+            async with self.sessions() as session, session.begin():
+                await deliveries.record(session, pending.results)
+                for row, _kind in pending.lost:
+                    await deliveries.deactivate_target(session, row)
+        except BaseException:
+            pending.absorb(self._pending)
+            self._pending = pending
+            raise
         for row, kind in pending.lost:
             log.warning("target lost on %s: %s (delivery %s)", row.platform, kind.value, row.id)
             if self.on_target_lost is not None:

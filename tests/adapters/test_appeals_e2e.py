@@ -162,14 +162,19 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
     assert await sam(slack, "appeal send UA-2026-001", slash=True) == "UA-2026-001 is on its way to 1 target."
     channel = slack.dm_channel(SAM)
     await slack.wait_for(
-        lambda: any(m.text.startswith("Delivery of") for m in slack.messages_in(channel)), timeout=5
+        lambda: any(
+            m.text.startswith("Urgent appeal UA-2026-001 could not") for m in slack.messages_in(channel)
+        ),
+        timeout=5,
     )
     await slack.wait_for(
         lambda: any(m.edited and "1 failed" in m.text for m in slack.messages_in(channel)), timeout=8
     )  # the live status caught up too
-    assert next(m.text for m in slack.messages_in(channel) if m.text.startswith("Delivery of")) == (
-        "Delivery of appeal:1 to Red DESC Américas (telegram) failed: the bot was blocked or removed. "
-        "It will receive nothing more until it is registered again."
+    assert next(
+        m.text for m in slack.messages_in(channel) if m.text.startswith("Urgent appeal UA-2026-001 could not")
+    ) == (
+        "Urgent appeal UA-2026-001 could not be delivered to Red DESC Américas on Telegram: the bot was "
+        "blocked or removed. Nothing more will be sent there until it is registered again."
     )
     status = await sam(slack, "appeal status UA-2026-001", slash=True)
     assert (
