@@ -104,7 +104,8 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
     from pathlib import Path
 
     from bot.app import App
-    from storage.letter_export import to_csv, to_html
+    from handlers.letter_render import export_html
+    from storage.letter_export import to_csv
     from storage.letters import LetterRepository
 
     assert isinstance(app, App)
@@ -119,7 +120,7 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
         signatories = await letters.signatories(letter.id)
     files = {
         f"{letter.reference}.csv": to_csv(signatories),
-        f"{letter.reference}.html": to_html(letter, texts[chosen], chosen, signatories),
+        f"{letter.reference}.html": export_html(letter, texts[chosen], chosen, signatories),
     }
     await asyncio.to_thread(_write_files, Path(out), files)
     folder = out

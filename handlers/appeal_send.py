@@ -7,13 +7,14 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import LANGUAGE_NAMES, translator
 from bot.core.router import SECRETARIAT, Router
+from handlers import reach
 from handlers.appeal_common import from_button, letter_reference, repo, target_of, tell_secretariat
 from handlers.appeal_render import acted_button, render
 from handlers.appeal_status import STATUS_ACTION, refresh_button, status_text
 from storage.appeals import TWO_PERSON_RULE, queue_copies, setting, subject
 from storage.models import Appeal
 from storage.outbox import URGENT, Target, encode
-from storage.targeting import fallback_counts, parse, private_target, recipients
+from storage.targeting import parse, private_target, recipients
 
 router = Router()
 PREVIEW_ACTION, APPROVE_ACTION = "appeal-preview", "appeal-approve"
@@ -54,42 +55,8 @@ async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
         return
     default = ctx.settings.default_language
     found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
-    everyone, fallbacks = fallback_counts(found_recipients)
-    lines = [
-        ctx.ngettext(
-            "{reference} goes to {n} target ({target}).",
-            "{reference} goes to {n} targets ({target}).",
-            len(found_recipients),
-            reference=found.reference,
-            target=str(target_of(found)),
-        ),
-        ctx.ngettext(
-            "{n} of them will read it in a fallback language.",
-            "{n} of them will read it in a fallback language.",
-            sum(fallbacks.values()),
-        ),
-    ]
-    reads = {r.target.language: r.reads for r in found_recipients}
-    for language in sorted(everyone):
-        if fallbacks[language]:
-            lines.append(
-                ctx.ngettext(
-                    "• {language}: {n} target will read the {reads} text (no {language} text yet).",
-                    "• {language}: {n} targets will read the {reads} text (no {language} text yet).",
-                    fallbacks[language],
-                    language=language,
-                    reads=reads[language],
-                )
-            )
-        else:
-            lines.append(
-                ctx.ngettext(
-                    "• {language}: {n} target reads its own text.",
-                    "• {language}: {n} targets read their own text.",
-                    everyone[language],
-                    language=language,
-                )
-            )
+    lines = reach.summary(ctx.t, found.reference, str(target_of(found)), found_recipients)
+    everyone = {r.target.language for r in found_recipients}
     buttons: list[list[Button]] = []
     if found.status == "awaiting" and found.created_by != ctx.person.id:
         buttons = [[Button(ctx._("Approve and send"), APPROVE_ACTION, str(found.id))]]
