@@ -14,7 +14,7 @@ def fallback_total(found: Sequence[Recipient]) -> int:
     return sum(r.fallback for r in found)
 
 
-def language_lines(t: Translator, found: Sequence[Recipient]) -> list[str]:
+def language_lines(t: Translator, found: Sequence[Recipient], *, fallback_only: bool = False) -> list[str]:
     """One line per reader language: "• fr: 2 targets will read the en text (no fr text yet)."."""
     everyone, fallbacks = fallback_counts(found)
     reads = {r.target.language: r.reads for r in found}
@@ -30,7 +30,7 @@ def language_lines(t: Translator, found: Sequence[Recipient]) -> list[str]:
                     reads=reads[language],
                 )
             )
-        else:
+        elif not fallback_only:
             lines.append(
                 t.ngettext(
                     "• {language}: {n} target reads its own text.",

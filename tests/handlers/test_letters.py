@@ -62,9 +62,7 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
     async with app.sessions() as session:
         rows = (await session.execute(select(Delivery))).scalars().all()
     spanish = to_message(next(r for r in rows if r.chat_id == "g-americas"))
-    assert spanish.text.startswith(
-        f"✍️ Carta colectiva {REF}\nA: Attorney General of Guatemala\n\nNosotras"
-    )
+    assert spanish.text.startswith(f"✍️ Carta colectiva {REF}\nA: Attorney General of Guatemala\n\nNosotras")
     assert spanish.text.endswith("0 organizaciones han firmado.") and spanish.buttons[0][0].label == "Firmar"
 
     lucia = chat(app, "lucia")
@@ -239,8 +237,9 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     [told] = rows
     assert told.chat_id == "dm-lucia"
     assert to_message(told).text == (
-        f"La carta colectiva {REF} que firmaste cambió (su texto en es). Aquí está ahora; puedes retirar tu "
-        f"firma antes de la fecha límite con RETIRAR {REF}.\n\nPedimos la liberación inmediata de Ana López."
+        f"La carta colectiva {REF} que firmaste cambió. Así queda ahora; puedes retirar tu firma antes de la "
+        f"fecha límite con RETIRAR {REF}.\n\nA: Attorney General of Guatemala\n\n"
+        "Pedimos la liberación inmediata de Ana López."
     )
     spanish_copy = next(e for e in edits if e.chat_id == "g-americas")
     assert "Pedimos la liberación inmediata de Ana López." in to_message(spanish_copy).text
