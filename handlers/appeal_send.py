@@ -126,7 +126,7 @@ async def _warn_fallbacks(ctx: Context, found: Appeal, texts: Collection[str]) -
             fallback,
             reference=found.reference,
         ),
-        *(line for line in reach.language_lines(ctx.t, found_recipients) if "(" in line),
+        *reach.language_lines(ctx.t, found_recipients, fallback_only=True),
         ctx._(
             "Add a translation with APPEAL translate {reference} language, or send it as it is.",
             reference=found.reference,
