@@ -52,7 +52,7 @@ async def test_publishing_needs_an_addressee_and_a_text(app: App) -> None:
     assert await sam.say(f"/letter edit {REF} addressee Attorney General of Guatemala") == [
         f"{REF}: the addressee is now Attorney General of Guatemala."
     ]
-    assert await sam.say(f"/grant 3 secretariat") == ["#3 is now: secretariat (was: member)."]  # Lucía
+    assert await sam.say("/grant 3 secretariat") == ["#3 is now: secretariat (was: member)."]  # Lucía
     assert await chat(app, "lucia").say(f"/letter publish {REF}") == [
         f"{REF} todavía no se puede publicar: no tiene texto. Añádelo con LETTER edit {REF} text …."
     ]
