@@ -133,7 +133,8 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
     from pathlib import Path
 
     from bot.app import App
-    from storage.letter_export import to_csv, to_html, write_private_files
+    from handlers.letter_render import export_html
+    from storage.letter_export import to_csv, write_private_files
     from storage.letters import LetterRepository
 
     assert isinstance(app, App)
@@ -148,7 +149,7 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
         signatories = await letters.signatories(letter.id)
     files = {
         f"{letter.reference}.csv": to_csv(signatories),
-        f"{letter.reference}.html": to_html(letter, texts[chosen], chosen, signatories),
+        f"{letter.reference}.html": export_html(letter, texts[chosen], chosen, signatories),
     }
     await asyncio.to_thread(write_private_files, Path(out), files)
     folder = out

@@ -8,24 +8,26 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from bot.core.context import Context
-from bot.core.events import Event
+from bot.core.events import Button, Event
 from bot.core.i18n import translator
-from bot.core.router import Router
-from handlers.appeal_common import SENT_STATES, from_button, letter_reference, repo
+from bot.core.router import SECRETARIAT, Router
+from handlers import appeal_approval
+from handlers.appeal_common import SENT_STATES, from_button, letter_reference, repo, two_person_rule
 from handlers.appeal_render import ACTED, acted_button, followup, render, retraction
 from storage import appeals as appeal_store
-from storage.appeals import queue_copies, subject
+from storage.appeals import HELD, queue_copies, subject
 from storage.models import Appeal, Delivery, Identity, Person
 from storage.outbox import URGENT, Target, encode, to_message
 
 router = Router()
+RETRACT_ACTION = "appeal-retract"
 FOLLOWUP_LIMIT = 1500  # characters; with the introduction it stays far below both platforms' limits
 
 # A copy's payload for one edit: (copy, reader's timezone or None for channels) -> encoded message.
 PayloadFor = Callable[[Delivery, str | None], str]
 
 
-async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor) -> int:
+async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor, *, held: bool = False) -> int:
     """Queue an edit (revision ``found.revision``) of every copy delivered or on its way; returns how many.
 
     Like ``storage.deliveries.enqueue_edit_everywhere``, but each private copy keeps its reader's timezone
@@ -59,6 +61,7 @@ async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor) -> 
         priority=URGENT,
         revision=found.revision,
         operation="edit",
+        status=HELD if held else "pending",
     )
 
 
@@ -73,8 +76,9 @@ async def push_update(ctx: Context, found: Appeal) -> None:
     texts = await repo(ctx).texts(found.id)
     default = ctx.settings.default_language
     letter = await letter_reference(ctx, found)
+    held = await two_person_rule(ctx)
+    replaced = held and await appeal_approval.replace_waiting(ctx, found)
     found.revision += 1
-    found.status = "updated"
     queued = await _edit_copies(
         ctx,
         found,
@@ -83,8 +87,13 @@ async def push_update(ctx: Context, found: Appeal) -> None:
             render(found, texts, copy.language, default, updated=True, timezone=zone, letter=letter),
             found,
         ),
+        held=held,
     )
     await ctx.audit("appeal.update", f"appeal:{found.id}", revision=found.revision, copies=queued)
+    if held:
+        await appeal_approval.hold(ctx, found, "update", replaced)
+        return
+    found.status = "updated"
     ctx.reply(ctx.ngettext("{n} copy will be updated.", "{n} copies will be updated.", queued))
 
 
@@ -106,7 +115,9 @@ async def send_followup(ctx: Context, found: Appeal, args: list[str]) -> None:
             )
         )
         return
-    number = await repo(ctx).next_followup(found.id)
+    held = await two_person_rule(ctx)
+    replaced = held and await appeal_approval.replace_waiting(ctx, found)
+    number = await repo(ctx).next_followup(found.id)  # after dropping a held follow-up: it keeps no number
     items = []
     for copy in await repo(ctx).copies(found.id):
         kind = to_message(copy).chat.kind
@@ -114,24 +125,55 @@ async def send_followup(ctx: Context, found: Appeal, args: list[str]) -> None:
         payload = encode(followup(found, copy.language, text), rtl=translator(copy.language).rtl,
                          reply_to=copy.platform_message_id, kind=kind)  # fmt: skip
         items.append((Target(copy.platform, copy.chat_id, copy.language, copy.workspace, kind), payload))
-    count = await queue_copies(
-        ctx.store.session, f"{subject(found.id)}:followup", items, priority=URGENT, revision=number
-    )
+    count = await queue_copies(ctx.store.session, f"{subject(found.id)}:followup", items, priority=URGENT,
+                               revision=number, status=HELD if held else "pending")  # fmt: skip
     await ctx.audit("appeal.followup", f"appeal:{found.id}", number=number, copies=count)
+    if held:
+        await appeal_approval.hold(ctx, found, "followup", replaced)
+        return
     ctx.reply(ctx.ngettext("The follow-up goes to {n} copy.", "The follow-up goes to {n} copies.", count))
 
 
 async def retract(ctx: Context, found: Appeal, args: list[str]) -> None:
-    """``appeal retract REF``: every copy is replaced by a retraction notice (no button) in its language."""
+    """``appeal retract REF``: asks to confirm, with a button; nothing changes before it is pressed."""
     if found.status not in SENT_STATES:
         ctx.reply(ctx._("{reference} has not been sent.", reference=found.reference))
         return
+    copies = len(await repo(ctx).copies(found.id))
+    ctx.reply(
+        ctx.ngettext(
+            "Retract {reference}? Its {n} copy will be replaced by a notice asking members to take no further "
+            "action. This cannot be undone.",
+            "Retract {reference}? Its {n} copies will be replaced by a notice asking members to take no "
+            "further action. This cannot be undone.",
+            copies,
+            reference=found.reference,
+        ),
+        [[Button(ctx._("Retract"), RETRACT_ACTION, str(found.id))]],
+    )
+
+
+@router.action(RETRACT_ACTION, roles=SECRETARIAT)
+async def retract_confirmed(ctx: Context, event: Event) -> None:
+    """Retract pressed: every copy is replaced by a retraction notice (no button) in its language."""
+    found = await from_button(ctx)
+    if found is None:
+        return
+    await ctx.store.session.refresh(found, with_for_update=True)
+    if found.status not in SENT_STATES:
+        ctx.reply(ctx._("{reference} has not been sent.", reference=found.reference))
+        return
+    held = await two_person_rule(ctx)
+    replaced = held and await appeal_approval.replace_waiting(ctx, found)
     found.revision += 1
-    found.status = "retracted"
     queued = await _edit_copies(
-        ctx, found, lambda copy, _zone: _encode_for(copy, retraction(found, copy.language))
+        ctx, found, lambda copy, _zone: _encode_for(copy, retraction(found, copy.language)), held=held
     )
     await ctx.audit("appeal.retract", f"appeal:{found.id}", revision=found.revision, copies=queued)
+    if held:
+        await appeal_approval.hold(ctx, found, "retract", replaced)
+        return
+    found.status = "retracted"
     ctx.reply(
         ctx.ngettext("{n} copy will show the retraction.", "{n} copies will show the retraction.", queued)
     )
@@ -141,6 +183,15 @@ async def close(ctx: Context, found: Appeal, args: list[str]) -> None:
     """``appeal close REF``: no more action needed; copies say so and lose their "I acted" button."""
     if found.status == "closed":
         ctx.reply(ctx._("{reference} is already closed.", reference=found.reference))
+        return
+    if await appeal_store.drop_held(ctx.store.session, found.id):
+        ctx.reply(ctx._("The change to {reference} that was waiting for approval is cancelled.",
+                        reference=found.reference))  # fmt: skip
+    if found.status == "retracted":  # its copies already say it was withdrawn: that stays its mark
+        await ctx.audit("appeal.close", f"appeal:{found.id}", copies=0)
+        ctx.reply(
+            ctx._("{reference} was retracted: it stays marked as retracted.", reference=found.reference)
+        )
         return
     queued = 0
     if found.status in SENT_STATES:

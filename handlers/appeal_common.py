@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.core.context import Context
 from bot.core.events import Button
 from bot.core.i18n import Translator, translator
-from storage.appeals import AppealRepository
+from storage.appeals import TWO_PERSON_RULE, AppealRepository, setting
 from storage.models import Appeal, Channel, ChannelKind, Delivery, Identity, Letter
 from storage.outbox import URGENT
 from storage.targeting import TargetSpec, secretariat_targets
@@ -17,6 +17,7 @@ from storage.targeting import TargetSpec, secretariat_targets
 SENT_STATES = ("sent", "updated")  # copies are out and may be edited
 FINAL_STATES = ("retracted", "closed")  # nothing more goes out
 LINK_ACTION = "appeal-link"
+PREVIEW_ACTION, APPROVE_ACTION = "appeal-preview", "appeal-approve"
 
 
 def repo(ctx: Context) -> AppealRepository:
@@ -107,3 +108,8 @@ async def tell_secretariat(
             revision=revision,
         )
     return told
+
+
+async def two_person_rule(ctx: Context) -> bool:
+    """Whether a second secretariat member must approve what goes out to members."""
+    return await setting(ctx.store.session, TWO_PERSON_RULE) == "on"

@@ -3,20 +3,31 @@ member approves before anything goes out)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import LANGUAGE_NAMES, translator
 from bot.core.router import SECRETARIAT, Router
-from handlers.appeal_common import from_button, letter_reference, repo, target_of, tell_secretariat
+from handlers import appeal_approval, reach
+from handlers.appeal_common import (
+    APPROVE_ACTION,
+    PREVIEW_ACTION,
+    from_button,
+    letter_reference,
+    repo,
+    target_of,
+    tell_secretariat,
+)
 from handlers.appeal_render import acted_button, render
 from handlers.appeal_status import STATUS_ACTION, refresh_button, status_text
 from storage.appeals import TWO_PERSON_RULE, queue_copies, setting, subject
 from storage.models import Appeal
 from storage.outbox import URGENT, Target, encode
-from storage.targeting import fallback_counts, parse, private_target, recipients
+from storage.targeting import parse, private_target, recipients
 
 router = Router()
-PREVIEW_ACTION, APPROVE_ACTION = "appeal-preview", "appeal-approve"
+SEND_ACTION = "appeal-send"
 
 
 async def reopen(ctx: Context, found: Appeal) -> None:
@@ -48,48 +59,16 @@ async def set_target(ctx: Context, found: Appeal, args: list[str]) -> None:
 
 async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
     """Who gets the appeal in which language (and who falls back), then each language as its readers see it."""
+    if await appeal_approval.preview_change(ctx, found):
+        return
     texts = await repo(ctx).texts(found.id)
     if not texts:
         ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
         return
     default = ctx.settings.default_language
     found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
-    everyone, fallbacks = fallback_counts(found_recipients)
-    lines = [
-        ctx.ngettext(
-            "{reference} goes to {n} target ({target}).",
-            "{reference} goes to {n} targets ({target}).",
-            len(found_recipients),
-            reference=found.reference,
-            target=str(target_of(found)),
-        ),
-        ctx.ngettext(
-            "{n} of them will read it in a fallback language.",
-            "{n} of them will read it in a fallback language.",
-            sum(fallbacks.values()),
-        ),
-    ]
-    reads = {r.target.language: r.reads for r in found_recipients}
-    for language in sorted(everyone):
-        if fallbacks[language]:
-            lines.append(
-                ctx.ngettext(
-                    "• {language}: {n} target will read the {reads} text (no {language} text yet).",
-                    "• {language}: {n} targets will read the {reads} text (no {language} text yet).",
-                    fallbacks[language],
-                    language=language,
-                    reads=reads[language],
-                )
-            )
-        else:
-            lines.append(
-                ctx.ngettext(
-                    "• {language}: {n} target reads its own text.",
-                    "• {language}: {n} targets read their own text.",
-                    everyone[language],
-                    language=language,
-                )
-            )
+    lines = reach.summary(ctx.t, found.reference, str(target_of(found)), found_recipients)
+    everyone = {r.target.language for r in found_recipients}
     buttons: list[list[Button]] = []
     if found.status == "awaiting" and found.created_by != ctx.person.id:
         buttons = [[Button(ctx._("Approve and send"), APPROVE_ACTION, str(found.id))]]
@@ -101,8 +80,12 @@ async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
         ctx.reply(heading + "\n" + render(found, texts, language, default, letter=letter))
 
 
-async def send(ctx: Context, found: Appeal, args: list[str]) -> None:
-    """``appeal send REF``: out at once, or awaiting a second member's approval under the two-person rule."""
+async def send(ctx: Context, found: Appeal, args: list[str], *, confirmed: bool = False) -> None:
+    """``appeal send REF``: out at once, or awaiting a second member's approval under the two-person rule.
+
+    When some targets would read a fallback language, the sender first sees how many per language and
+    confirms with a button.
+    """
     if found.status not in ("draft", "awaiting"):
         ctx.reply(ctx._("{reference} was already sent.", reference=found.reference))
         return
@@ -111,6 +94,8 @@ async def send(ctx: Context, found: Appeal, args: list[str]) -> None:
         ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
         return
     if await _nobody(ctx, found):
+        return
+    if not confirmed and found.status == "draft" and await _warn_fallbacks(ctx, found, texts):
         return
     if await setting(ctx.store.session, TWO_PERSON_RULE) == "on" and found.approved_by is None:
         if found.status != "awaiting":
@@ -127,9 +112,35 @@ async def send(ctx: Context, found: Appeal, args: list[str]) -> None:
     await fan_out(ctx, found)
 
 
+async def _warn_fallbacks(ctx: Context, found: Appeal, texts: Collection[str]) -> bool:
+    """True (and the sender asked to confirm) when some targets would read another language than theirs."""
+    default = ctx.settings.default_language
+    found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
+    fallback = reach.fallback_total(found_recipients)
+    if not fallback:
+        return False
+    lines = [
+        ctx.ngettext(
+            "Warning: {n} target of {reference} will not read it in their language:",
+            "Warning: {n} targets of {reference} will not read it in their language:",
+            fallback,
+            reference=found.reference,
+        ),
+        *reach.language_lines(ctx.t, found_recipients, fallback_only=True),
+        ctx._(
+            "Add a translation with APPEAL translate {reference} language, or send it as it is.",
+            reference=found.reference,
+        ),
+    ]
+    ctx.reply("\n".join(lines), [[Button(ctx._("Send anyway"), SEND_ACTION, str(found.id))]])
+    return True
+
+
 async def approve(ctx: Context, found: Appeal, args: list[str]) -> None:
     """``appeal approve REF`` (or the Approve button): a second secretariat member lets it go out."""
     await ctx.store.session.refresh(found, with_for_update=True)  # two approvers at once: one sends
+    if found.status != "awaiting" and await appeal_approval.approve_change(ctx, found):
+        return
     if found.status != "awaiting":
         ctx.reply(ctx._("{reference} is not waiting for approval.", reference=found.reference))
         return
@@ -243,3 +254,12 @@ async def approve_button(ctx: Context, event: Event) -> None:
     found = await from_button(ctx)
     if found is not None:
         await approve(ctx, found, [])
+
+
+@router.action(SEND_ACTION, roles=SECRETARIAT)
+async def send_button(ctx: Context, event: Event) -> None:
+    """Send anyway, after the warning about fallback languages."""
+    found = await from_button(ctx)
+    if found is not None:
+        await ctx.store.session.refresh(found, with_for_update=True)
+        await send(ctx, found, [], confirmed=True)

@@ -17,7 +17,7 @@ from bot.core.router import SECRETARIAT, Router
 from handlers.appeal_common import from_button, target_of
 from handlers.appeal_render import status_label
 from storage import deliveries
-from storage.appeals import AppealRepository, subject
+from storage.appeals import AppealRepository, pending_change, subject
 from storage.models import Appeal
 from storage.outbox import encode
 
@@ -61,7 +61,7 @@ async def status_text(session: AsyncSession, found: Appeal, t: Translator) -> st
             languages=", ".join(sorted(await repo.texts(found.id))) or "—",
         ),
     ]
-    if found.status == "awaiting":
+    if found.status == "awaiting" or await pending_change(session, found.id) is not None:
         lines.append(t.gettext("Waiting for a second secretariat member to approve it."))
     lines += [f"• {platform}: {summary(counter)}" for platform, counter in sorted(counts.by_platform.items())]
     lines += [f"• {language}: {summary(counter)}" for language, counter in sorted(counts.by_language.items())]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import ColumnElement, delete, distinct, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Appeal, AppealText, AuditEntry, Delivery, Setting
@@ -12,6 +13,20 @@ from storage.outbox import Target
 from storage.references import allocate
 
 TWO_PERSON_RULE = "two_person_rule"
+HELD = "held"  # a delivery row written but not to be sent until a second secretariat member approves
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change to a sent appeal (update, follow-up or retraction) waiting for a second member's approval.
+
+    Its messages are already written, as held delivery rows: what the approver previews is what goes out.
+    """
+
+    kind: str  # "update", "followup" or "retract"
+    requested_by: int
+
+
 ACTED = "appeal.acted"  # the audit action that records one person's "I acted"
 
 
@@ -116,13 +131,15 @@ async def queue_copies(
     priority: int,
     revision: int,
     operation: str = "send",
+    status: str = "pending",
 ) -> int:
     """Write one delivery row per ``(target, encoded payload)`` in one statement; returns how many.
 
     An appeal goes to thousands of chats: one INSERT per row in its own savepoint (what
     ``OutboxRepository.enqueue`` does to skip duplicates) would hold the write lock for seconds. The caller
     guarantees the rows are new: a fresh revision, taken under the appeal's row lock. Should that ever be
-    wrong, the unique constraint fails the whole transaction rather than doubling a message.
+    wrong, the unique constraint fails the whole transaction rather than doubling a message. With
+    ``status=HELD`` the rows wait for :func:`release_held`.
     """
     if not items:
         return 0
@@ -139,6 +156,7 @@ async def queue_copies(
                 "language": target.language,
                 "priority": priority,
                 "payload": payload,
+                "status": status,
             }
             for target, payload in items
         ],
@@ -160,3 +178,56 @@ async def set_setting(session: AsyncSession, key: str, value: str) -> None:
     else:
         row.value = value
     await session.flush()
+
+
+def _pending_key(appeal_id: int) -> str:
+    return f"appeal_pending:{appeal_id}"
+
+
+def _own_subjects(appeal_id: int) -> ColumnElement[bool]:
+    """The appeal's copies and follow-ups (not its status message or notices)."""
+    return or_(Delivery.subject == subject(appeal_id), Delivery.subject == f"{subject(appeal_id)}:followup")
+
+
+async def pending_change(session: AsyncSession, appeal_id: int) -> PendingChange | None:
+    """The change waiting for approval, if any."""
+    kind, _, person = (await setting(session, _pending_key(appeal_id))).partition(":")
+    return PendingChange(kind, int(person)) if kind and person.isdigit() else None
+
+
+async def hold_change(session: AsyncSession, appeal_id: int, kind: str, requested_by: int) -> None:
+    """Record the change waiting for approval (its held rows are written; call :func:`drop_held` first)."""
+    await set_setting(session, _pending_key(appeal_id), f"{kind}:{requested_by}")
+
+
+async def drop_held(session: AsyncSession, appeal_id: int) -> bool:
+    """Forget the change waiting for approval and its held rows; True when there was one."""
+    had = await pending_change(session, appeal_id) is not None
+    await session.execute(delete(Delivery).where(_own_subjects(appeal_id), Delivery.status == HELD))
+    await set_setting(session, _pending_key(appeal_id), "")
+    return had
+
+
+async def release_held(session: AsyncSession, appeal_id: int) -> int:
+    """Let the held rows of the approved change go out; returns how many."""
+    result = await session.execute(
+        update(Delivery).where(_own_subjects(appeal_id), Delivery.status == HELD).values(status="pending")
+    )
+    await set_setting(session, _pending_key(appeal_id), "")
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def held_rows(session: AsyncSession, appeal_id: int) -> Sequence[Delivery]:
+    """The held rows of the change waiting for approval, in order."""
+    result = await session.execute(
+        select(Delivery).where(_own_subjects(appeal_id), Delivery.status == HELD).order_by(Delivery.id)
+    )
+    return result.scalars().all()
+
+
+async def next_revision(session: AsyncSession, subject_name: str) -> int:
+    """The next revision of a subject whose every message is new (notices)."""
+    latest = await session.execute(
+        select(func.max(Delivery.revision)).where(Delivery.subject == subject_name)
+    )
+    return int(latest.scalar() or 0) + 1

@@ -1,4 +1,8 @@
-"""A letter with its signatories, ready to send: CSV for the secretariat's tools, HTML to print or attach."""
+"""A letter with its signatories, ready to send: CSV for the secretariat's tools, HTML to print or attach.
+
+Storage renders no words of its own: the HTML's title, headings and country names come translated from
+the caller (``handlers.letter_render.export_html``).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,23 @@ import csv
 import html
 import io
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.i18n import Translator
 from storage.letters import Signatory
-from storage.models import Letter
+
+
+@dataclass(frozen=True)
+class DocumentLabels:
+    """The words of the HTML document, already in its language."""
+
+    language: str
+    rtl: bool
+    title: str
+    addressee: str
+    signatories: str
+    country: Callable[[str], str] = str  # a stored country as its readers name it
 
 
 def to_csv(signatories: list[Signatory]) -> str:
@@ -23,27 +39,25 @@ def to_csv(signatories: list[Signatory]) -> str:
     return buffer.getvalue()
 
 
-def to_html(letter: Letter, body: str, language: str, signatories: list[Signatory]) -> str:
-    """The letter in ``language`` (right-to-left for Arabic), dated, addressed, followed by its signatories."""
-    t = Translator(language)
-    direction = "rtl" if t.rtl else "ltr"
+def to_html(body: str, signatories: list[Signatory], labels: DocumentLabels) -> str:
+    """The letter (right-to-left where the language is), addressed, followed by its signatories."""
     rows = "\n".join(
         f"<li>{html.escape(s.organisation or s.signer)}"
-        + (f" ({html.escape(s.country)})" if s.country else "")
+        + (f" ({html.escape(labels.country(s.country))})" if s.country else "")
         + (f" — {html.escape(s.signer)}" if s.signer and s.organisation else "")
         + "</li>"
         for s in signatories
     )
     paragraphs = "\n".join(f"<p>{html.escape(p)}</p>" for p in body.split("\n\n"))
-    title = html.escape(t.gettext("Collective letter {reference}", reference=letter.reference))
+    title = html.escape(labels.title)
     return f"""<!DOCTYPE html>
-<html lang="{language}" dir="{direction}">
+<html lang="{labels.language}" dir="{"rtl" if labels.rtl else "ltr"}">
 <head><meta charset="utf-8"><title>{title}</title></head>
 <body>
 <h1>{title}</h1>
-<p class="addressee">{html.escape(t.gettext("To: {addressee}", addressee=letter.addressee))}</p>
+<p class="addressee">{html.escape(labels.addressee)}</p>
 {paragraphs}
-<h2>{html.escape(t.ngettext("{n} signatory", "{n} signatories", len(signatories)))}</h2>
+<h2>{html.escape(labels.signatories)}</h2>
 <ol class="signatories">
 {rows}
 </ol>

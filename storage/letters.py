@@ -10,9 +10,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.appeals import set_setting, setting
 from storage.deliveries import queue_coalesced_edits
-from storage.models import Letter, LetterText, Organisation, Person, Signature
+from storage.models import Identity, Letter, LetterText, Organisation, Person, Role, Signature
+from storage.outbox import Target
 from storage.references import allocate
+from storage.targeting import TargetSpec, parse, private_chat_of
 
 COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
 
@@ -50,10 +53,31 @@ class LetterRepository:
         )
         return result.scalar_one_or_none()
 
+    async def by_reference_locked(self, reference: str) -> Letter | None:
+        """The letter with this reference, its row locked until the transaction ends (PostgreSQL).
+
+        Two secretariat members publishing or approving at once then act one after the other.
+        """
+        result = await self.session.execute(
+            select(Letter).where(Letter.reference == reference.strip().upper()).with_for_update()
+        )
+        return result.scalar_one_or_none()
+
     async def texts(self, letter_id: int) -> dict[str, str]:
-        """The letter's body by language."""
-        result = await self.session.execute(select(LetterText).where(LetterText.letter_id == letter_id))
+        """The letter's body by language, the original (first written) language first."""
+        result = await self.session.execute(
+            select(LetterText).where(LetterText.letter_id == letter_id).order_by(LetterText.id)
+        )
         return {text.language: text.body for text in result.scalars().all()}
+
+    async def target(self, letter_id: int) -> TargetSpec:
+        """Who the letter goes to (everyone until the secretariat narrows it)."""
+        stored = await setting(self.session, f"letter_target:{letter_id}", "all")
+        return parse(stored.rstrip(":")) or TargetSpec()
+
+    async def set_target(self, letter_id: int, spec: TargetSpec) -> None:
+        """Keep the target (a setting until the letters table has a target column)."""
+        await set_setting(self.session, f"letter_target:{letter_id}", str(spec))
 
     async def set_text(self, letter_id: int, language: str, body: str) -> None:
         """Add or replace the body in ``language``."""
@@ -120,13 +144,64 @@ class LetterRepository:
         return sorted(rows, key=lambda s: (s.country.casefold(), (s.organisation or s.signer).casefold()))
 
     async def signer_persons(self, letter_id: int) -> Sequence[int]:
-        """Who signed (for the thank-you)."""
+        """Who signed (each person once), for the thank-you and the change notices."""
         result = await self.session.execute(
-            select(Signature.person_id).where(
-                Signature.letter_id == letter_id, Signature.person_id.is_not(None)
-            )
+            select(Signature.person_id)
+            .where(Signature.letter_id == letter_id, Signature.person_id.is_not(None))
+            .distinct()
         )
-        return [int(pid) for pid in result.scalars().all() if pid is not None]
+        return sorted(int(pid) for pid in result.scalars().all() if pid is not None)
+
+    async def unsigned_members(
+        self, letter: Letter, spec: TargetSpec, default_language: str
+    ) -> list[tuple[Target, str]]:
+        """Private chats of confirmed members within ``spec`` who have not signed, in their language.
+
+        A member counts as signed when their organisation signed (organisations and both modes) or when
+        they signed themselves (individuals and both modes). The target narrows by the organisation's
+        region or working group, or the member's language. Returns (target, organisation name), one per
+        person, on the first platform they linked.
+        """
+        signed_orgs = select(Signature.organisation_id).where(
+            Signature.letter_id == letter.id, Signature.organisation_id.is_not(None)
+        )
+        signed_people = select(Signature.person_id).where(
+            Signature.letter_id == letter.id,
+            Signature.signer_key.like("person:%"),
+            Signature.person_id.is_not(None),
+        )
+        query = (
+            select(Person, Identity, Organisation)
+            .join(Identity, Identity.person_id == Person.id)
+            .join(Organisation, Organisation.id == Person.organisation_id)
+            .where(
+                Organisation.verified.is_(True),
+                Person.membership_confirmed.is_(True),
+                Person.role.in_((Role.MEMBER, Role.SECRETARIAT)),
+                Person.erased_at.is_(None),
+                Identity.private_chat_id.is_not(None),
+            )
+            .order_by(Person.id, Identity.id)
+        )
+        if letter.signing_mode == "individuals":
+            query = query.where(Person.id.not_in(signed_people))
+        else:
+            query = query.where(Organisation.id.not_in(signed_orgs))
+        found: list[tuple[Target, str]] = []
+        seen: set[int] = set()
+        for person, identity, organisation in (await self.session.execute(query)).all():
+            if person.id in seen:
+                continue
+            seen.add(person.id)
+            target = private_chat_of(person, identity, default_language)
+            if spec.kind == "region" and organisation.region != spec.value:
+                continue
+            if spec.kind == "group" and spec.value not in (organisation.working_groups or []):
+                continue
+            if spec.kind == "language" and target.language != spec.value:
+                continue
+            found.append((target, organisation.name))
+        return found
 
     async def due(self, now: datetime) -> Sequence[Letter]:
         """Published letters whose deadline has passed."""

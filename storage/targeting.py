@@ -216,6 +216,11 @@ async def private_target(session: AsyncSession, person_id: int, default_language
     if found is None:
         return None
     person, identity = found
+    return private_chat_of(person, identity, default_language)
+
+
+def private_chat_of(person: Person, identity: Identity, default_language: str) -> Target:
+    """The private chat of ``identity``, in its person's language and timezone."""
     return Target(
         identity.platform,
         identity.private_chat_id or "",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.dispatcher import Dispatcher
@@ -69,6 +71,7 @@ class ConsoleChat:
     last_buttons: tuple[tuple[Button, ...], ...] = ()
     last_message_id: str | None = None
     files: dict[str, bytes] = field(default_factory=dict)  # attachments received, by file name
+    files_dir: Path | None = None  # where attachments are written (the interactive console sets one)
 
     def __post_init__(self) -> None:
         if self.chat is None:
@@ -128,10 +131,14 @@ class ConsoleChat:
     def _record(self, item: Outgoing) -> str | None:
         if isinstance(item, OutgoingMessage):
             for attachment in item.attachments:
-                self.transcript.append(
-                    Line("bot", f"(file {attachment.filename}, {len(attachment.content)} bytes)")
-                )
                 self.files[attachment.filename] = attachment.content
+                where = attachment.filename
+                if self.files_dir is not None:  # a person at a terminal gets the file itself, and where it is
+                    self.files_dir.mkdir(parents=True, exist_ok=True)
+                    path = self.files_dir / Path(attachment.filename).name
+                    path.write_bytes(attachment.content)
+                    where = f"saved as {path}"
+                self.transcript.append(Line("bot", f"(file {where}, {len(attachment.content)} bytes)"))
             self.transcript.append(Line("bot", item.text, item.buttons))
             if item.buttons:
                 self.last_buttons = item.buttons
@@ -160,6 +167,8 @@ async def run_console(chat: ConsoleChat, stdin: TextIO | None = None, stdout: Te
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    if chat.files_dir is None:
+        chat.files_dir = Path(tempfile.gettempdir()) / "sosbot-files" / chat.user_id
     interactive = stdin.isatty()
     if interactive:
         stdout.write("Type /help, or text; #N presses button N; Ctrl-D quits.\n")

@@ -47,6 +47,17 @@ async def sam(slack: SlackEmulator, text: str, *, slash: bool = False) -> str:
     return slack.last_message(channel).text
 
 
+async def sam_presses(slack: SlackEmulator, label: str, until: str) -> str:
+    """Sam presses ``label`` on the latest message of his DM; returns the answer once it reads ``until``."""
+    channel = slack.dm_channel(SAM)
+    await slack.wait_for(
+        lambda: any(b["text"]["text"] == label for b in slack.last_message(channel).buttons())
+    )
+    await slack.press(SAM, slack.last_message(channel), label)
+    await slack.wait_for(lambda: any(m.text == until for m in slack.messages_in(channel)), timeout=5)
+    return until
+
+
 def acted_label(message_markup: dict | None) -> str:  # type: ignore[type-arg]
     return str((message_markup or {})["inline_keyboard"][0][0]["text"])
 
@@ -95,9 +106,8 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     await sam(slack, "Líder comunitario detenido")
     await sam(slack, "Detenido al amanecer por la policía.")
     await sam(slack, "Llamen a la oficina del gobernador.")
-    assert (
-        await sam(slack, "appeal send UA-2026-001", slash=True) == "UA-2026-001 is on its way to 3 targets."
-    )
+    assert (await sam(slack, "appeal send UA-2026-001", slash=True)).startswith("Warning: 2 targets")
+    await sam_presses(slack, "Send anyway", "UA-2026-001 is on its way to 3 targets.")
 
     await telegram.wait_for(
         lambda: len(telegram.messages_in(GROUP)) == 2 and len(telegram.messages_in(KARIM.id)) == 3
@@ -159,7 +169,8 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
     await sam(slack, "appeal new", slash=True)
     for answer in ("Title", "What happened", "What to do", "-"):
         await sam(slack, answer)
-    assert await sam(slack, "appeal send UA-2026-001", slash=True) == "UA-2026-001 is on its way to 1 target."
+    assert (await sam(slack, "appeal send UA-2026-001", slash=True)).startswith("Warning: 1 target")
+    await sam_presses(slack, "Send anyway", "UA-2026-001 is on its way to 1 target.")
     channel = slack.dm_channel(SAM)
     await slack.wait_for(
         lambda: any(

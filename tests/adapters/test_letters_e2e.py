@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator, User
 from bot.app import App
-from tests.adapters.test_appeals_e2e import GROUP, SAM, TG_SECRETARIAT, network, sam
+from tests.adapters.test_appeals_e2e import GROUP, SAM, TG_SECRETARIAT, network, sam, sam_presses
 
 __all__ = ["network"]
 ANA = User(9003, "Ana", "es")
@@ -43,7 +43,9 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
     before = len(slack.calls_to("chat.update"))
     await slack.press(SAM, slack.last_message(dm), "Organisations")
     await slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
-    assert await sam(slack, "letter publish CL-2026-001", slash=True) == "CL-2026-001 goes to 2 targets."
+    await slack.slash(SAM, "letter publish CL-2026-001")  # the preview, one message per language, then:
+    await slack.wait_for(lambda: slack.last_message(dm).text == "Publish CL-2026-001 as shown above?")
+    await sam_presses(slack, "Publish", "CL-2026-001 goes to 2 targets.")
     await telegram.wait_for(lambda: len(telegram.messages_in(GROUP)) == 2, timeout=5)
     await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 2, timeout=5)
     copy = telegram.last_message(GROUP)

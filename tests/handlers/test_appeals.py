@@ -71,6 +71,14 @@ async def mark_delivered(app: App) -> None:
             row.status, row.platform_message_id = "sent", f"m-{row.id}"
 
 
+async def send(sam: ConsoleChat, reference: str = REF) -> list[str]:
+    """``appeal send``, confirming with the button when the bot warns about fallback languages."""
+    answers = await sam.say(f"/appeal send {reference}")
+    if answers and answers[0].startswith("Warning:"):
+        return await sam.press("Send anyway")
+    return answers
+
+
 async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     app = any_app  # on SQLite and PostgreSQL
     await setup_network(app)
@@ -104,7 +112,7 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     ]
     assert languages[3].split("\n")[1:3] == [f"🚨 Appel urgent {REF}", "Defender detained in Guatemala City"]
 
-    [sent] = await sam.say(f"/appeal send {REF}")
+    [sent] = await send(sam)
     assert sent == f"{REF} is on its way to 3 targets."
     rows = await deliveries(app)
     assert sorted((r.chat_id, r.language) for r in rows) == [
@@ -188,17 +196,19 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
         "Deadline: December 6, 2030, 4:59:00\u202fAM GMT"  # the end of 5 December in New York
     )
 
-    assert await sam.say(f"/appeal retract {REF}") == ["3 copies will show the retraction."]
+    [confirm] = await sam.say(f"/appeal retract {REF}")
+    assert confirm.startswith(f"Retract {REF}? Its 3 copies will be replaced")
+    assert not [r for r in await deliveries(app) if r.revision == 5]  # nothing changes before the button
+    assert await sam.press("Retract") == ["3 copies will show the retraction."]
     retractions = [r for r in await deliveries(app) if r.operation == "edit" and r.revision == 5]
     retracted_fr = to_message(next(r for r in retractions if r.language == "fr"))
     assert retracted_fr.text.startswith(f"Cet appel urgent ({REF}) a été retiré par le secrétariat.")
     assert retracted_fr.buttons == ()
     assert await joseph.press_button(button) == ["This appeal is closed."]
     assert await sam.say(f"/appeal followup {REF} More news") == [f"{REF} has not been sent."]
-    assert await sam.say(f"/appeal close {REF}") == [f"{REF} is closed."]
-    assert await sam.say(f"/appeal close {REF}") == [f"{REF} is already closed."]
+    assert await sam.say(f"/appeal close {REF}") == [f"{REF} was retracted: it stays marked as retracted."]
     [status] = await sam.say(f"/appeal status {REF}")
-    assert status.split("\n")[0] == f"{REF} (closed): 3 sent, 0 pending, 0 failed"
+    assert status.split("\n")[0] == f"{REF} (retracted): 3 sent, 0 pending, 0 failed"
     assert "Edits of the copies: 0 sent, 12 pending, 0 failed" in status
     assert "Follow-ups: 0 sent, 3 pending, 0 failed" in status
     async with app.sessions() as session:
@@ -210,6 +220,8 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     assert actions == ["appeal.new", "appeal.translate", "appeal.target", "appeal.send", "appeal.acted",
                        "appeal.update", "appeal.followup", "appeal.update", "appeal.update", "appeal.retract",
                        "appeal.close"]  # fmt: skip
+    async with app.sessions() as session:
+        assert (await session.execute(select(Appeal.status))).scalar_one() == "retracted"
 
 
 async def test_close_marks_every_copy_and_removes_the_button(app: App) -> None:
@@ -217,7 +229,7 @@ async def test_close_marks_every_copy_and_removes_the_button(app: App) -> None:
     sam = chat(app, "sam")
     await draft(app, sam)
     await sam.say(f"/appeal target {REF} language:fr")
-    assert await sam.say(f"/appeal send {REF}") == [f"{REF} is on its way to 1 target."]
+    assert await send(sam) == [f"{REF} is on its way to 1 target."]
     await mark_delivered(app)
     assert await sam.say(f"/appeal close {REF}") == [f"{REF} is closed."]
     [edit] = [r for r in await deliveries(app) if r.operation == "edit"]
@@ -236,9 +248,7 @@ async def test_two_person_rule(any_app: App) -> None:
         "Sam (secretariat) turned the two-person rule for urgent appeals on."
     )
     await draft(app, sam)
-    assert await sam.say(f"/appeal send {REF}") == [
-        f"{REF} waits for a second secretariat member: APPEAL approve {REF}."
-    ]
+    assert await send(sam) == [f"{REF} waits for a second secretariat member: APPEAL approve {REF}."]
     assert await deliveries(app) == []  # nothing queued before approval
     [request] = await deliveries(app, "appeal:1:approval")
     asked = to_message(request)
@@ -253,9 +263,7 @@ async def test_two_person_rule(any_app: App) -> None:
     assert await sam.press_button(asked.buttons[0][1]) == [
         "Another secretariat member must approve what you wrote."
     ]
-    assert await sam.say(f"/appeal send {REF}") == [
-        f"{REF} waits for a second secretariat member: APPEAL approve {REF}."
-    ]
+    assert await send(sam) == [f"{REF} waits for a second secretariat member: APPEAL approve {REF}."]
     assert len(await deliveries(app, "appeal:1:approval")) == 1  # asked once
     [status] = await sam.say(f"/appeal status {REF}")
     assert status.split("\n")[:3] == [
@@ -290,7 +298,7 @@ async def test_a_change_voids_the_request_for_approval(app: App) -> None:
     sam, amina = chat(app, "sam"), chat(app, "amina")
     await sam.say("/settings two-person on")
     await draft(app, sam)
-    await sam.say(f"/appeal send {REF}")
+    await send(sam)
     await sam.say(f"/appeal translate {REF} fr")
     await sam.say("Défenseure détenue")
     await sam.say("Ana López a été détenue.")
@@ -301,7 +309,7 @@ async def test_a_change_voids_the_request_for_approval(app: App) -> None:
     await amina.say(f"/appeal approve {REF}")
     assert await deliveries(app) == []
     assert await sam.say("/settings two-person off") == ["two-person: off."]
-    assert await sam.say(f"/appeal send {REF}") == [f"{REF} is on its way to 4 targets."]
+    assert await send(sam) == [f"{REF} is on its way to 4 targets."]
     french = next(r for r in await deliveries(app) if r.chat_id == "g-africa")
     assert to_message(french).text.split("\n")[1] == "Défenseure détenue"
 
@@ -316,7 +324,7 @@ async def test_two_approvers_at_once_send_it_once(any_app: App) -> None:
     assert await sam.say("/grant 3 secretariat") == ["#3 is now: secretariat (was: member)."]  # Lucía
     assert await sam.say("/settings two-person on") == ["two-person: on."]
     await draft(any_app, sam)
-    await sam.say(f"/appeal send {REF}")
+    await send(sam)
     presses = []
     for who in (chat(any_app, "amina"), chat(any_app, "lucia")):
         assert who.chat is not None

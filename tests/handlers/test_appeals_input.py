@@ -14,7 +14,7 @@ from bot.core.events import Button
 from handlers.appeal_draft import parse_deadline
 from storage.models import Appeal, AppealText, Delivery
 from storage.outbox import to_message
-from tests.handlers.test_appeals import REF, SAVED, YEAR, deliveries, draft, in_group, setup_network
+from tests.handlers.test_appeals import REF, SAVED, YEAR, deliveries, draft, in_group, send, setup_network
 from tests.support import chat, people
 
 REFUSALS = ("Lo siento, esto no está disponible", "Desculpe, isto não está disponível")
@@ -95,7 +95,7 @@ async def test_language_given_with_the_command_and_links(app: App) -> None:
     ]
     await sam.say(f"/appeal link {REF}")
     assert await sam.press("Done") == [f"{REF} is ready: APPEAL preview {REF}."]
-    await sam.say(f"/appeal send {REF}")
+    await send(sam)
     spanish = next(r for r in await deliveries(app) if r.chat_id == "g-americas")
     assert f"CL-{YEAR}-001" in to_message(spanish).text
     async with app.sessions() as session:
@@ -136,9 +136,7 @@ async def test_bad_input(app: App) -> None:
         f"Nobody matches the target language:pt: {REF} was not sent."
     ]
     await sam.say(f"/appeal target {REF} group:women-escr")
-    assert await sam.say(f"/appeal send {REF}") == [
-        f"{REF} is on its way to 3 targets."
-    ]  # g-africa, Joseph, Karim
+    assert await send(sam) == [f"{REF} is on its way to 3 targets."]  # g-africa, Joseph, Karim
     assert await sam.say(f"/appeal send {REF}") == [f"{REF} was already sent."]
     assert await sam.say(f"/appeal target {REF} all") == [f"{REF} was already sent."]
     assert await sam.say(f"/appeal followup {REF}") == ["Usage: APPEAL followup REF text (after sending)."]
@@ -208,7 +206,7 @@ async def test_closed_while_the_text_was_being_typed(app: App) -> None:
     await setup_network(app)
     sam = chat(app, "sam")
     await draft(app, sam)
-    await sam.say(f"/appeal send {REF}")
+    await send(sam)
     await sam.say(f"/appeal update {REF} en todo")
     await chat(app, "amina").say(f"/appeal close {REF}")
     assert await sam.say("Stop writing.") == [f"{REF} is closed: it can no longer be changed."]
