@@ -26,11 +26,16 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
     member = await _person(app, "Ines")
     assert member.role == Role.MEMBER and not member.membership_confirmed
 
-    [listing] = await chat(app, "sam").say("/orgs")
-    assert "#6 Colectivo Tierra (Guatemala) — not verified, 1 member to confirm" in listing
-    assert "Shams Collective" in listing  # the sandbox's unverified organisation
-    assert listing.startswith("2 organisations await verification:")
-    assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra is verified; 1 member confirmed."]
+    [listing] = await chat(app, "sam").say("/orgs pending")
+    assert "#6 Colectivo Tierra (Guatemala) — not verified, 1 member (0 confirmed)" in listing
+    assert "Shams Collective" in listing and "ProDESC" not in listing  # the sandbox's unverified one
+    assert listing.startswith("2 organisations:")
+    [verified, waiting] = await chat(app, "sam").say("/verify 6")
+    assert verified == "Colectivo Tierra is verified."
+    assert waiting == f"1 member waits for confirmation:\n#{member.id} Ines"
+    assert await chat(app, "sam").say(f"/verify 6 member {member.id}") == [
+        f"1 member of Colectivo Tierra confirmed: #{member.id} Ines."
+    ]
     assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra was already verified."]
     assert await chat(app, "sam").say("/verify 99") == [
         "No organisation has that number. Type ORGS to see the list."
@@ -40,7 +45,9 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
         organisation = (await session.execute(select(Organisation).where(Organisation.id == 6))).scalar_one()
         actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
     assert organisation.verified
-    assert ["org.register", "org.join", "org.verify"] == [a for a in actions if a.startswith("org.")]
+    assert ["org.register", "org.join", "org.verify", "member.confirm"] == [
+        a for a in actions if a.startswith(("org.", "member."))
+    ]
 
 
 async def test_joining_an_existing_organisation_skips_the_country(app: App) -> None:
@@ -107,7 +114,7 @@ async def test_people_and_audit_listings(app: App) -> None:
     await people(app)
     [listing] = await chat(app, "sam").say("/people")
     assert listing.startswith("7 people:")
-    assert "Lucía Hernández — member, ProDESC" in listing
+    assert "Lucía Hernández — member, ProDESC (confirmed)" in listing
     [audit] = await chat(app, "sam").say("/audit")
     assert audit.startswith("Latest recorded actions:")
     assert "sandbox.seed person:" in audit
