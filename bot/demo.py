@@ -101,7 +101,7 @@ async def play(app: App, out: TextIO | None = None) -> int:
         )
         await show.telegram_step(ANA, "Guatemala", lambda: telegram.user_says(ANA, "Guatemala"))
         await show.slack_step(SAM, "/sos orgs", lambda: slack.slash(SAM, "orgs"))
-        await show.slack_step(SAM, "/sos verify 6", lambda: slack.slash(SAM, "verify 6"))
+        await show.slack_step(SAM, "/sos verify 6 all", lambda: slack.slash(SAM, "verify 6 all"))
         await show.telegram_step(KARIM, "مساعدة", lambda: telegram.user_says(KARIM, "مساعدة"))
         await show.slack_step(LUIZA, "AJUDA", lambda: slack.user_says(LUIZA, "AJUDA"))
         await show.slack_step(SAM, "/sos people", lambda: slack.slash(SAM, "people"))

@@ -84,13 +84,13 @@ async def verify(ctx: Context, event: Event) -> None:
     member_words = {"member", ctx.t.pgettext("verify", "member").casefold()}
     all_words = {"all", ctx.t.pgettext("verify", "all").casefold()}
     if len(rest) == 2 and rest[0] in member_words and rest[1].isdigit():
-        await _verify_organisation(ctx, organisation, quiet=True)
-        await _confirm_one(ctx, organisation, int(rest[1]))
+        verified = await _mark_verified(ctx, organisation)
+        ctx.reply("\n".join(filter(None, (verified, await _confirm_one(ctx, organisation, int(rest[1]))))))
     elif len(rest) == 1 and rest[0] in all_words:
-        await _verify_organisation(ctx, organisation, quiet=True)
-        await _confirm_all(ctx, organisation)
+        verified = await _mark_verified(ctx, organisation)
+        ctx.reply("\n".join(filter(None, (verified, await _confirm_all(ctx, organisation)))))
     elif not rest:
-        await _verify_organisation(ctx, organisation, quiet=False)
+        await _verify_and_list(ctx, organisation)
     else:
         ctx.reply(ctx._("Usage: VERIFY number, VERIFY number member number, or VERIFY number all."))
 
@@ -104,74 +104,76 @@ async def confirm_button(ctx: Context, event: Event) -> None:
         ctx.notice(ctx._("This button has expired."))
         return
     if who.isdigit():
-        await _confirm_one(ctx, organisation, int(who))
+        ctx.reply(await _confirm_one(ctx, organisation, int(who)))
     else:
-        await _confirm_all(ctx, organisation)
+        ctx.reply(await _confirm_all(ctx, organisation))
 
 
-async def _verify_organisation(ctx: Context, organisation: Organisation, *, quiet: bool) -> None:
-    """Mark it verified (audited); unless ``quiet``, list the members waiting, with a button each."""
+async def _mark_verified(ctx: Context, organisation: Organisation) -> str | None:
+    """Mark it verified (audited); the sentence saying so, or None when it already was."""
+    if organisation.verified:
+        return None
+    organisation.verified = True
+    await ctx.audit("org.verify", f"org:{organisation.id}")
+    return ctx._("{organisation} is verified.", organisation=organisation.name)
+
+
+async def _verify_and_list(ctx: Context, organisation: Organisation) -> None:
+    """``verify N``: verified, then the members waiting by name, with a Confirm button each and one for all."""
     waiting = [
         p for p in await ctx.store.organisations.members(organisation.id) if not p.membership_confirmed
     ]
-    if not organisation.verified:
-        organisation.verified = True
-        await ctx.audit("org.verify", f"org:{organisation.id}")
-        ctx.reply(ctx._("{organisation} is verified.", organisation=organisation.name))
-    elif not quiet:
-        ctx.reply(ctx._("{organisation} was already verified.", organisation=organisation.name))
-    if quiet or not waiting:
-        return
     lines = [
-        ctx.ngettext("{n} member waits for confirmation:", "{n} members wait for confirmation:", len(waiting))
+        await _mark_verified(ctx, organisation)
+        or ctx._("{organisation} was already verified.", organisation=organisation.name)
     ]
-    lines += [member_name(ctx.t, person) for person in waiting]
-    buttons = [
-        [
-            Button(
-                ctx._("Confirm {person}", person=member_name(ctx.t, p)),
-                CONFIRM_ACTION,
-                f"{organisation.id}:{p.id}",
+    buttons: list[list[Button]] = []
+    if waiting:
+        lines.append(
+            ctx.ngettext(
+                "{n} member waits for confirmation:", "{n} members wait for confirmation:", len(waiting)
             )
+        )
+        lines += [member_name(ctx.t, person) for person in waiting]
+        buttons = [
+            [
+                Button(
+                    ctx._("Confirm {person}", person=member_name(ctx.t, p)),
+                    CONFIRM_ACTION,
+                    f"{organisation.id}:{p.id}",
+                )
+            ]
+            for p in waiting
         ]
-        for p in waiting
-    ]
-    buttons.append([Button(ctx._("Confirm all"), CONFIRM_ACTION, f"{organisation.id}:all")])
+        buttons.append([Button(ctx._("Confirm all"), CONFIRM_ACTION, f"{organisation.id}:all")])
     ctx.reply("\n".join(lines), buttons)  # fmt: skip
 
 
-async def _confirm_one(ctx: Context, organisation: Organisation, person_id: int) -> None:
+async def _confirm_one(ctx: Context, organisation: Organisation, person_id: int) -> str:
     person = await ctx.store.persons.get(person_id)
     if person is None or person.erased_at is not None or person.organisation_id != organisation.id:
-        ctx.reply(ctx._("#{id} has not named {organisation}.", id=person_id, organisation=organisation.name))
-        return
+        return ctx._("#{id} has not named {organisation}.", id=person_id, organisation=organisation.name)
     if person.membership_confirmed:
-        ctx.reply(ctx._("{person} was already confirmed.", person=member_name(ctx.t, person)))
-        return
-    await _confirmed(ctx, organisation, [person])
+        return ctx._("{person} was already confirmed.", person=member_name(ctx.t, person))
+    return await _confirmed(ctx, organisation, [person])
 
 
-async def _confirm_all(ctx: Context, organisation: Organisation) -> None:
+async def _confirm_all(ctx: Context, organisation: Organisation) -> str:
     confirmed = await ctx.store.organisations.confirm_members(organisation.id)
     if not confirmed:
-        ctx.reply(
-            ctx._("Nobody is waiting for confirmation in {organisation}.", organisation=organisation.name)
-        )
-        return
-    await _confirmed(ctx, organisation, confirmed)
+        return ctx._("Nobody is waiting for confirmation in {organisation}.", organisation=organisation.name)
+    return await _confirmed(ctx, organisation, confirmed)
 
 
-async def _confirmed(ctx: Context, organisation: Organisation, persons: list[Person]) -> None:
-    """Mark ``persons`` confirmed (audited one by one) and name them."""
+async def _confirmed(ctx: Context, organisation: Organisation, persons: list[Person]) -> str:
+    """Mark ``persons`` confirmed (audited one by one); the sentence naming them."""
     for person in persons:
         person.membership_confirmed = True
         await ctx.audit("member.confirm", f"person:{person.id}", org=organisation.id)
-    ctx.reply(
-        ctx.ngettext(
-            "{n} member of {organisation} confirmed: {names}.",
-            "{n} members of {organisation} confirmed: {names}.",
-            len(persons),
-            organisation=organisation.name,
-            names=", ".join(member_name(ctx.t, p) for p in persons),
-        )
+    return ctx.ngettext(
+        "{n} member of {organisation} confirmed: {names}.",
+        "{n} members of {organisation} confirmed: {names}.",
+        len(persons),
+        organisation=organisation.name,
+        names=", ".join(member_name(ctx.t, p) for p in persons),
     )

@@ -245,29 +245,6 @@ class OrganisationRepository:
         await self.session.flush()
         return organisation, True
 
-    async def pending(self) -> Sequence[Organisation]:
-        """Organisations waiting for the secretariat's verification."""
-        result = await self.session.execute(
-            select(Organisation).where(Organisation.verified.is_(False)).order_by(Organisation.id)
-        )
-        return result.scalars().all()
-
-    async def pending_review(self) -> list[tuple[Organisation, int]]:
-        """Organisations that are unverified or have members awaiting confirmation, with that count."""
-        waiting = (
-            select(Person.organisation_id, func.count(Person.id).label("waiting"))
-            .where(Person.membership_confirmed.is_(False), Person.erased_at.is_(None))
-            .group_by(Person.organisation_id)
-            .subquery()
-        )
-        result = await self.session.execute(
-            select(Organisation, func.coalesce(waiting.c.waiting, 0))
-            .outerjoin(waiting, waiting.c.organisation_id == Organisation.id)
-            .where((Organisation.verified.is_(False)) | (func.coalesce(waiting.c.waiting, 0) > 0))
-            .order_by(Organisation.id)
-        )
-        return [(organisation, int(count)) for organisation, count in result.all()]
-
     async def confirm_members(self, organisation_id: int) -> list[Person]:
         """Confirm every unconfirmed member of an organisation; returns them, by number."""
         claimed = [p for p in await self.members(organisation_id) if not p.membership_confirmed]

@@ -30,9 +30,13 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
     assert "#6 Colectivo Tierra (Guatemala) — not verified, 1 member (0 confirmed)" in listing
     assert "Shams Collective" in listing and "ProDESC" not in listing  # the sandbox's unverified one
     assert listing.startswith("2 organisations:")
-    [verified, waiting] = await chat(app, "sam").say("/verify 6")
-    assert verified == "Colectivo Tierra is verified."
-    assert waiting == f"1 member waits for confirmation:\n#{member.id} Ines"
+    [mexico] = await chat(app, "sam").say("/orgs mexico")
+    assert mexico.startswith("1 organisation:\n#1 ProDESC (Mexico) — verified, 1 member (1 confirmed)")
+    [arabic] = await chat(app, "amina").say("/orgs")
+    assert arabic.startswith("\u20686\u2069 منظمات:\n")  # Arabic's "few" form (3 to 10)
+    assert "\u2068عضو واحد (\u20681\u2069 مؤكَّد)\u2069" in arabic
+    [verified] = await chat(app, "sam").say("/verify 6")
+    assert verified == f"Colectivo Tierra is verified.\n1 member waits for confirmation:\n#{member.id} Ines"
     assert await chat(app, "sam").say(f"/verify 6 member {member.id}") == [
         f"1 member of Colectivo Tierra confirmed: #{member.id} Ines."
     ]
@@ -177,3 +181,32 @@ async def test_linking_two_accounts_makes_one_person(app: App) -> None:
         ).scalar_one()
     assert merged is not None and merged.erased_at is not None
     assert entry.detail == {"merged": second.id, "identities": 1}
+
+
+async def test_members_are_confirmed_one_by_one_with_buttons_in_spanish(app: App) -> None:
+    from tests.handlers.test_triage_privacy import make_secretariat
+
+    await people(app)
+    for who in ("ines", "olga"):
+        await chat(app, who).say("/join")
+        await chat(app, who).say("Shams Collective")  # the sandbox's unverified organisation, #5
+    ines, olga = await _person(app, "Ines"), await _person(app, "Olga")
+    await make_secretariat(app, "lucia")
+    lucia = chat(app, "lucia")
+    [listing] = await lucia.say("/verificar 5")
+    assert listing == (
+        f"Shams Collective está verificada.\n2 miembros esperan confirmación:\n#{ines.id} Ines\n#{olga.id} Olga"
+    )
+    assert [b.label for row in lucia.last_buttons for b in row] == [
+        f"Confirmar a #{ines.id} Ines",
+        f"Confirmar a #{olga.id} Olga",
+        "Confirmar a todos",
+    ]
+    assert await lucia.press(1) == [f"1 miembro de Shams Collective confirmado: #{ines.id} Ines."]
+    assert (await _person(app, "Ines")).membership_confirmed and not (
+        await _person(app, "Olga")
+    ).membership_confirmed
+    assert await lucia.press(1) == [f"#{ines.id} Ines ya estaba confirmado/a."]
+    [people_listing] = await lucia.say("/personas")
+    assert f"#{olga.id} Olga — miembro, Shams Collective (declarada, aún sin confirmar)" in people_listing
+    assert await lucia.press(3) == [f"1 miembro de Shams Collective confirmado: #{olga.id} Olga."]
