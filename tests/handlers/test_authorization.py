@@ -22,22 +22,22 @@ async def role_of(app: App, person_id: int) -> Role:
         return person.role
 
 
-async def test_a_bootstrap_identity_applies_once_and_a_revoke_holds_across_restarts(app: App) -> None:
-    [first] = await chat(app, "amina").say("/help")  # Amina is SOS_SECRETARIAT's console identity
+async def test_a_bootstrap_identity_applies_once_and_a_revoke_holds_across_restarts(any_app: App) -> None:
+    [first] = await chat(any_app, "amina").say("/help")  # Amina is SOS_SECRETARIAT's console identity
     assert first.startswith("You are registered as: secretariat.")
-    async with app.sessions() as session:
+    async with any_app.sessions() as session:
         marks = (
             (await session.execute(select(Setting.key).where(Setting.key.like("bootstrap:%"))))
             .scalars()
             .all()
         )
     assert len(marks) == 1 and "amina" not in marks[0]  # keyed: the mark does not name the account
-    await people(app)
-    assert await chat(app, "sam").say("/revoke 1") == ["#1 is now: defender (was: secretariat)."]
-    [after] = await chat(app, "amina").say("/help")
+    await people(any_app)
+    assert await chat(any_app, "sam").say("/revoke 1") == ["#1 is now: defender (was: secretariat)."]
+    [after] = await chat(any_app, "amina").say("/help")
     assert not after.startswith("You are registered as: secretariat.")
-    await app.close()
-    restarted = build_app(make_settings(app.settings.database_url))
+    await any_app.close()
+    restarted = build_app(make_settings(any_app.settings.database_url))
     try:
         await chat(restarted, "amina").say("/help")
         assert await role_of(restarted, 1) == Role.DEFENDER
@@ -53,28 +53,28 @@ async def test_a_bootstrap_identity_applies_once_and_a_revoke_holds_across_resta
 
 
 async def test_granting_the_secretariat_role_needs_a_second_member_under_the_two_person_rule(
-    app: App,
+    any_app: App,
 ) -> None:
-    await people(app)
-    sam, amina = chat(app, "sam"), chat(app, "amina")
+    await people(any_app)
+    sam, amina = chat(any_app, "sam"), chat(any_app, "amina")
     await sam.say("/settings two-person on")
     assert await sam.say("/grant 6 secretariat") == [
         "Giving the secretariat role to #6 waits for a second secretariat member's approval (#2 Sam (secretariat) asked)."
     ]
-    assert await role_of(app, 6) == Role.DEFENDER
+    assert await role_of(any_app, 6) == Role.DEFENDER
     approve = Button("Approve", "role-approve", "6")
     assert await sam.press_button(approve) == [
         "Another secretariat member must approve this: not the one who asked, nor the person concerned."
     ]
-    assert await role_of(app, 6) == Role.DEFENDER
+    assert await role_of(any_app, 6) == Role.DEFENDER
     [done] = await amina.press_button(approve)
     assert done.startswith("#") and "6" in done  # in Arabic, with isolated numbers
-    assert await role_of(app, 6) == Role.SECRETARIAT
+    assert await role_of(any_app, 6) == Role.SECRETARIAT
     assert await amina.press_button(approve) == [
         "انتهت صلاحية هذا الزر.",
         "لا يوجد طلب للموافقة عليه لهذا الشخص.",
     ]
-    async with app.sessions() as session:
+    async with any_app.sessions() as session:
         change = (
             await session.execute(select(AuditEntry).where(AuditEntry.action == "role.change"))
         ).scalar_one()

@@ -31,13 +31,13 @@ async def many_cases(app: App, count: int) -> list[str]:
     return references
 
 
-async def test_lists_are_sorted_by_urgency_then_age_and_paged(app: App) -> None:
-    await people(app)
-    references = await many_cases(app, 25)
+async def test_lists_are_sorted_by_urgency_then_age_and_paged(any_app: App) -> None:
+    await people(any_app)
+    references = await many_cases(any_app, 25)
     immediate = [r for n, r in enumerate(references) if n % 3 == 2]
     days = [r for n, r in enumerate(references) if n % 3 == 1]
     ongoing = [r for n, r in enumerate(references) if n % 3 == 0]
-    sam = chat(app, "sam")
+    sam = chat(any_app, "sam")
     [first] = await sam.say("/cases")
     lines = first.split("\n")
     assert lines[0] == "25 cases, page 1 of 2:"
@@ -53,8 +53,8 @@ async def test_lists_are_sorted_by_urgency_then_age_and_paged(app: App) -> None:
     assert urgent.startswith(f"{len(immediate)} cases, page 1 of 1:")
     [chile] = await sam.say("/cases chile")
     assert chile.startswith("12 cases, page 1 of 1:")
-    await make_secretariat(app, "lucia")
-    [es] = await chat(app, "lucia").say("/casos urgente")
+    await make_secretariat(any_app, "lucia")
+    [es] = await chat(any_app, "lucia").say("/casos urgente")
     assert es.startswith(f"{len(immediate)} casos, página 1 de 1:")
     assert "Campaña de difamación o acoso, Peligro inmediato (nueva)" in es
 
@@ -70,15 +70,15 @@ async def test_an_unknown_filter_lists_the_valid_ones(app: App) -> None:
     assert arabic.startswith("لا يوجد مرشّح") and "Chile, Peru" in arabic
 
 
-async def test_assignment_is_shown_told_privately_and_on_the_timeline(app: App) -> None:
-    await people(app)
-    case = await reported(app, "rafael")
-    await make_secretariat(app, "lucia")
-    sam = chat(app, "sam")
+async def test_assignment_is_shown_told_privately_and_on_the_timeline(any_app: App) -> None:
+    await people(any_app)
+    case = await reported(any_app, "rafael")
+    await make_secretariat(any_app, "lucia")
+    sam = chat(any_app, "sam")
     assert await sam.say(f"/assign {case.reference} 3") == [  # Lucía is the sandbox's person #3
         f"{case.reference} is assigned to #3 Lucía Hernández."
     ]
-    async with app.sessions() as session:
+    async with any_app.sessions() as session:
         told = (
             (await session.execute(select(Delivery).where(Delivery.subject.like("%:assigned"))))
             .scalars()
@@ -91,7 +91,7 @@ async def test_assignment_is_shown_told_privately_and_on_the_timeline(app: App) 
         == f"#2 Sam (secretariat) le asignó {case.reference}. Escriba CASO {case.reference} para leerlo."
     )
     assert message.buttons[0][0].label == "Abrir"
-    [mine] = await chat(app, "lucia").say("/casos míos")
+    [mine] = await chat(any_app, "lucia").say("/casos míos")
     assert mine.startswith("1 caso, página 1 de 1:") and "#3 Lucía Hernández" in mine
     assert await sam.say("/cases mine") == ["No case matches."]
     assert await sam.say(f"/status {case.reference} verified") == [f"{case.reference} is now: verified."]
@@ -104,8 +104,8 @@ async def test_assignment_is_shown_told_privately_and_on_the_timeline(app: App) 
     assert timeline[0].endswith("— report received")
     assert timeline[1].endswith("— assigned to #3 Lucía Hernández by #2 Sam (secretariat)")
     assert timeline[2].endswith("— status set to verified by #2 Sam (secretariat)")
-    [es] = await chat(app, "lucia").say(f"/caso {case.reference}")
+    [es] = await chat(any_app, "lucia").say(f"/caso {case.reference}")
     assert "Idioma de quien denuncia: portugués" in es and "Asignado a: #3 Lucía Hernández" in es
     assert "Quién puede verla: Solo la secretaría" in es
-    [ar] = await chat(app, "amina").say(f"/case {case.reference}")
+    [ar] = await chat(any_app, "amina").say(f"/case {case.reference}")
     assert "لغة المُبلِّغ: \u2068البرتغالية\u2069" in ar

@@ -183,16 +183,16 @@ async def test_linking_two_accounts_makes_one_person(app: App) -> None:
     assert entry.detail == {"merged": second.id, "identities": 1}
 
 
-async def test_members_are_confirmed_one_by_one_with_buttons_in_spanish(app: App) -> None:
+async def test_members_are_confirmed_one_by_one_with_buttons_in_spanish(any_app: App) -> None:
     from tests.handlers.test_triage_privacy import make_secretariat
 
-    await people(app)
+    await people(any_app)
     for who in ("ines", "olga"):
-        await chat(app, who).say("/join")
-        await chat(app, who).say("Shams Collective")  # the sandbox's unverified organisation, #5
-    ines, olga = await _person(app, "Ines"), await _person(app, "Olga")
-    await make_secretariat(app, "lucia")
-    lucia = chat(app, "lucia")
+        await chat(any_app, who).say("/join")
+        await chat(any_app, who).say("Shams Collective")  # the sandbox's unverified organisation, #5
+    ines, olga = await _person(any_app, "Ines"), await _person(any_app, "Olga")
+    await make_secretariat(any_app, "lucia")
+    lucia = chat(any_app, "lucia")
     [listing] = await lucia.say("/verificar 5")
     assert listing == (
         f"Shams Collective está verificada.\n2 miembros esperan confirmación:\n#{ines.id} Ines\n#{olga.id} Olga"
@@ -203,8 +203,8 @@ async def test_members_are_confirmed_one_by_one_with_buttons_in_spanish(app: App
         "Confirmar a todos",
     ]
     assert await lucia.press(1) == [f"1 miembro de Shams Collective confirmado: #{ines.id} Ines."]
-    assert (await _person(app, "Ines")).membership_confirmed and not (
-        await _person(app, "Olga")
+    assert (await _person(any_app, "Ines")).membership_confirmed and not (
+        await _person(any_app, "Olga")
     ).membership_confirmed
     assert await lucia.press(1) == [f"#{ines.id} Ines ya estaba confirmado/a."]
     [people_listing] = await lucia.say("/personas")

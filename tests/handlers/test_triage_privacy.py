@@ -113,14 +113,14 @@ async def test_people_and_audit_answer_only_in_private(app: App) -> None:
             assert await in_group(app, who, "g-members").say(command) == [refusal], (who, command)
 
 
-async def test_reporters_are_audited_without_the_actor_and_counted_not_named(app: App) -> None:
-    await people(app)
-    case = await reported(app, "rafael")
-    reporter = chat(app, "rafael")
+async def test_reporters_are_audited_without_the_actor_and_counted_not_named(any_app: App) -> None:
+    await people(any_app)
+    case = await reported(any_app, "rafael")
+    reporter = chat(any_app, "rafael")
     await reporter.say("/mycases")
     await reporter.press(1)
     await reporter.say("We moved to a safe place.")
-    async with app.sessions() as session:
+    async with any_app.sessions() as session:
         entries = (
             (await session.execute(select(AuditEntry).where(AuditEntry.subject == f"case:{case.id}")))
             .scalars()
@@ -128,12 +128,12 @@ async def test_reporters_are_audited_without_the_actor_and_counted_not_named(app
         )
     by_action = {e.action: e.actor_id for e in entries}
     assert by_action == {"case.create": None, "case.reporter_message": None}
-    [listing] = await chat(app, "sam").say("/people")
+    [listing] = await chat(any_app, "sam").say("/people")
     assert "Rafael" not in listing and "Karim Haddad — defender, no organisation" in listing
     assert listing.endswith("…and 1 person who only reported, not listed.")
-    [arabic] = await chat(app, "amina").say("/people")
+    [arabic] = await chat(any_app, "amina").say("/people")
     assert "Rafael" not in arabic and arabic.endswith("…وشخص واحد أبلغ فقط، غير مدرج.")
-    [audit] = await chat(app, "sam").say("/audit")
+    [audit] = await chat(any_app, "sam").say("/audit")
     assert f"— —: case.create case:{case.id}" in audit
 
 
