@@ -253,7 +253,7 @@ class Scenario:
         for name in ("ProDESC", "Comité des femmes rurales"):
             organisation = await self._one(select(Organisation).where(Organisation.name == name))
             assert isinstance(organisation, Organisation)
-            await self.sk(SAM, f"verify {organisation.id}", expect=_has(name))
+            await self.sk(SAM, f"verify {organisation.id} all", expect=_has(name))
 
     async def report(self) -> str:
         """Rafael reports a threat in Portuguese; his answers leave the chat once the report is stored."""

@@ -1,7 +1,9 @@
-"""Cases after the report: the secretariat's triage commands and the pseudonymous relay with the reporter.
+"""Cases after the report: the secretariat's triage commands (lists, the case view, status, assignment,
+notes and replies to the reporter).
 
-Secretariat commands work only in a private chat or the triage channel; reading a case is audited. The
-reporter is only ever shown as the case reference: never a name, a username or a platform id.
+Secretariat commands work only in a private chat or the triage channel. A case's details never go to a
+group: ``CASE REF`` and the Open button answer the asking member privately, and the group gets a short note.
+Reading a case is audited; status changes and assignments go on the case's timeline.
 """
 
 from __future__ import annotations
@@ -10,27 +12,20 @@ from sqlalchemy import select
 
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import N_, translator
+from bot.core.i18n import N_, Translator, translator
 from bot.core.router import SECRETARIAT, Router
-from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
-from handlers.reports import alert_triage
-from storage.appeals import AppealRepository
-from storage.cases import STATUSES, CaseRepository
-from storage.letters import LetterRepository
-from storage.models import Case, Channel, ChannelKind, utcnow
-from storage.outbox import URGENT
+from handlers import case_drafts, case_relay
+from handlers.case_relay import tell_reporter
+from handlers.case_view import STATUS_LABELS, full_view, list_line, member_name, status_label
+from handlers.privately import answer_privately
+from handlers.report_steps import URGENCY
+from storage.cases import PAGE, STATUSES, URGENCIES, CaseRepository
+from storage.models import Case, Channel, ChannelKind, Role, utcnow
+from storage.outbox import NORMAL
 from storage.targeting import private_target
 
-router = Router()
-relay = router.flow("relay")
-STATUS_LABELS = {
-    "new": N_("new"),
-    "triage": N_("in triage"),
-    "verified": N_("verified"),
-    "active": N_("active"),
-    "resolved": N_("resolved"),
-    "closed": N_("closed"),
-}
+router = Router().include(case_relay.router)
+MORE_ACTION = "cases-more"
 
 
 async def _allowed_here(ctx: Context) -> bool:
@@ -59,31 +54,91 @@ async def _case(ctx: Context, reference: str) -> Case | None:
     return case
 
 
-@router.command("cases", roles=SECRETARIAT, summary=N_("open cases: CASES [status, urgency or country]"))
+def _filter_words(t: Translator) -> dict[str, str]:
+    """Filter words a reader may type, in their language or as the English keys, mapped to the keys."""
+    words = {"mine": "mine", "urgent": "urgent", t.pgettext("case filter", "mine").casefold(): "mine",
+             t.pgettext("case filter", "urgent").casefold(): "urgent"}  # fmt: skip
+    words |= {status_label(t, key).casefold(): key for key in STATUSES}
+    words |= {t.gettext(URGENCY[key]).casefold(): key for key in URGENCIES}
+    return words
+
+
+def _split_page(t: Translator, words: list[str]) -> tuple[str, int]:
+    """``urgent page 2`` → (``urgent``, 2); a trailing number alone is a page too."""
+    page = 1
+    if words and words[-1].isdigit():
+        page = max(int(words.pop()), 1)
+        if words and words[-1].casefold() in ("page", t.pgettext("case filter", "page").casefold()):
+            words.pop()
+    return " ".join(words), page
+
+
+@router.command(
+    "cases", roles=SECRETARIAT, summary=N_("open cases: CASES [mine, status, urgency or country] [page N]")
+)
 async def cases(ctx: Context, event: Event) -> None:
-    """List open cases, optionally filtered."""
+    """List open cases, most urgent then oldest first, a page at a time, optionally filtered."""
     if not await _allowed_here(ctx):
         return
-    found = await CaseRepository(ctx.store.session).open_cases(ctx.answer)
-    lines = [ctx.ngettext("{n} case:", "{n} cases:", len(found))]
-    for case in found:
-        lines.append(
-            ctx._(
-                "{reference} — {country}, {threat}, {urgency} ({status})",
-                reference=case.reference,
-                country=case.country or "—",
-                threat=ctx._(THREATS.get(case.threat_type or "other", N_("Other"))),
-                urgency=ctx._(URGENCY.get(case.urgency or "ongoing", N_("Ongoing"))),
-                status=ctx._(STATUS_LABELS[case.status]),
-            )
+    word, page = _split_page(ctx.t, ctx.answer.split())
+    await _list(ctx, word, page)
+
+
+@router.action(MORE_ACTION, roles=SECRETARIAT)
+async def more(ctx: Context, event: Event) -> None:
+    """The More button under a list: the next page of the same filter."""
+    page, _, word = ctx.answer.partition(":")
+    if await _allowed_here(ctx):
+        await _list(ctx, word, int(page) if page.isdigit() else 1)
+
+
+async def _list(ctx: Context, word: str, page: int) -> None:
+    repository = CaseRepository(ctx.store.session)
+    key = _filter_words(ctx.t).get(word.casefold(), word)
+    spec = await repository.parse_filter(key, ctx.person.id)
+    if spec is None:
+        await _unknown_filter(ctx, word)
+        return
+    found, total = await repository.listing(spec, page)
+    pages = max((total + PAGE - 1) // PAGE, 1)
+    if not found:
+        ctx.reply(ctx._("No case matches.") if page == 1 else ctx._("There is no page {page}.", page=page))
+        return
+    lines = [ctx.ngettext("{n} case, page {page} of {pages}:", "{n} cases, page {page} of {pages}:", total,
+                          page=page, pages=pages)]  # fmt: skip
+    lines += [await list_line(ctx, case) for case in found]
+    buttons: list[list[Button]] = []
+    if page < pages:
+        if word:
+            lines.append(ctx._("More: type CASES {filter} page {page}.", filter=word, page=page + 1))
+        else:
+            lines.append(ctx._("More: type CASES page {page}.", page=page + 1))
+        payload = f"{page + 1}:{word}"
+        if len(f"{MORE_ACTION}:{payload}".encode()) <= 64:
+            buttons = [[Button(ctx._("More"), MORE_ACTION, payload)]]
+    ctx.reply("\n".join(lines), buttons)
+
+
+async def _unknown_filter(ctx: Context, word: str) -> None:
+    countries = await CaseRepository(ctx.store.session).countries()
+    ctx.reply(
+        ctx._(
+            "There is no filter “{word}”. Use {mine}; a status: {statuses}; an urgency: {urgent}, {urgencies}; "
+            "or a country with cases: {countries}.",
+            word=word,
+            mine=ctx.t.pgettext("case filter", "mine"),
+            statuses=", ".join(status_label(ctx.t, s) for s in STATUSES),
+            urgent=ctx.t.pgettext("case filter", "urgent"),
+            urgencies=", ".join(ctx._(URGENCY[u]) for u in URGENCIES),
+            countries=", ".join(countries) or "—",
         )
-    ctx.reply("\n".join(lines))
+    )
 
 
 @router.command("case", roles=SECRETARIAT, summary=N_("read a case: CASE reference"))
 async def case_(ctx: Context, event: Event) -> None:
-    """``case REF`` shows a case (audited as a read); ``case REF link UA-…|CL-…`` links it to an appeal or a
-    letter; ``case REF appeal`` / ``case REF letter`` starts one pre-filled with what the consent allows."""
+    """``case REF`` shows a case privately (audited as a read); ``case REF link UA-…|CL-…`` links it to an
+    appeal or a letter; ``case REF appeal`` / ``case REF letter`` starts one pre-filled as consent allows."""
     if not await _allowed_here(ctx):
         return
     words = ctx.answer.split()
@@ -94,57 +149,16 @@ async def case_(ctx: Context, event: Event) -> None:
     if not action:
         await _show(ctx, case)
     elif action == "link" and len(words) == 3:
-        await _link(ctx, case, words[2])
+        await case_drafts.link(ctx, case, words[2])
     elif action in ("appeal", "letter"):
-        await _start_from_case(ctx, case, action)
+        await case_drafts.start_from_case(ctx, case, action)
     else:
         ctx.reply(ctx._("Usage: CASE reference [link UA-…|CL-…] [appeal] [letter]."))
 
 
-async def _link(ctx: Context, case: Case, reference: str) -> None:
-    appeal = await AppealRepository(ctx.store.session).by_reference(reference)
-    letter = await LetterRepository(ctx.store.session).by_reference(reference)
-    target = appeal or letter
-    if target is None:
-        ctx.reply(ctx._("No appeal or letter has the reference {reference}.", reference=reference.upper()))
-        return
-    target.case_id = case.id
-    await ctx.audit("case.link", f"case:{case.id}", to=target.reference)
-    ctx.reply(ctx._("{case} is linked to {reference}.", case=case.reference, reference=target.reference))
-
-
-async def _start_from_case(ctx: Context, case: Case, kind: str) -> None:
-    """A draft appeal or letter; the report's text is copied only when the reporter allowed the network."""
-    shareable = case.consent == "network"
-    threat = ctx._(THREATS.get(case.threat_type or "other", N_("Other")))
-    title = f"{threat} — {case.country or ''}".strip(" —")
-    story = case.what_happened or ""
-    if case.names_publishable and case.at_risk:
-        story = f"{case.at_risk.split(' — ', 1)[-1]}: {story}"
-    if kind == "appeal":
-        appeals = AppealRepository(ctx.store.session)
-        draft = await appeals.create(ctx.person.id)
-        draft.case_id = case.id
-        await appeals.set_text(draft.id, ctx.locale, title, story if shareable else "—", "—")
-        reference = draft.reference
-    else:
-        letters = LetterRepository(ctx.store.session)
-        letter = await letters.create(ctx.person.id, "—")
-        letter.case_id = case.id
-        await letters.set_text(letter.id, ctx.locale, story if shareable else "—")
-        reference = letter.reference
-    await ctx.audit(f"case.{kind}", f"case:{case.id}", draft=reference, copied=shareable)
-    if shareable:
-        ctx.reply(ctx._("{reference} drafted from {case} with the report's text. Review it before sending.",
-                        reference=reference, case=case.reference))  # fmt: skip
-    else:
-        ctx.reply(ctx._("{reference} drafted for {case}. The reporter did not allow sharing beyond the secretariat: "
-                        "nothing from the report was copied.", reference=reference, case=case.reference))  # fmt: skip
-
-
 @router.action("case-open", roles=SECRETARIAT)
 async def open_case(ctx: Context, event: Event) -> None:
-    """The Open button of a triage alert."""
+    """The Open button of a triage alert: the case goes to the presser's private chat."""
     case = await ctx.store.session.get(Case, int(ctx.answer)) if ctx.answer.isdigit() else None
     if case is None:
         ctx.notice(ctx._("This button has expired."))
@@ -154,45 +168,32 @@ async def open_case(ctx: Context, event: Event) -> None:
 
 
 async def _show(ctx: Context, case: Case) -> None:
+    if not await answer_privately(ctx):
+        return
     await ctx.audit("case.read", f"case:{case.id}")
-    lines = [
-        ctx._("{reference} ({status})", reference=case.reference, status=ctx._(STATUS_LABELS[case.status])),
-        ctx._("At risk: {value}", value=case.at_risk or "—"),
-        ctx._("Country and place: {country}, {place}", country=case.country or "—", place=case.place or "—"),
-        ctx._("Threat: {value}", value=ctx._(THREATS.get(case.threat_type or "other", N_("Other")))),
-        ctx._("What happened: {text}", text=case.what_happened or "—"),
-        ctx._("When: {value}", value=case.when_happened or "—"),
-        ctx._("Urgency: {value}", value=ctx._(URGENCY.get(case.urgency or "ongoing", N_("Ongoing")))),
-        ctx._(
-            "Support asked: {value}",
-            value=", ".join(ctx._(SUPPORT[s]) for s in case.support_requested or []) or "—",
-        ),
-        ctx._("Contact: {value}", value=case.contact or ctx._("Only in this chat")),
-        ctx._("Who may see it: {value}", value=ctx._(CONSENT.get(case.consent, N_("The secretariat only")))),
-    ]
-    for entry in await CaseRepository(ctx.store.session).timeline(case):
-        if entry.body:
-            lines.append(f"{ctx.t.format_datetime(entry.created_at, 'short')} [{entry.kind}] {entry.body}")
-    ctx.reply("\n".join(lines))
+    ctx.reply(await full_view(ctx, case))
 
 
 @router.command("status", roles=SECRETARIAT, summary=N_("change a case's status: STATUS reference status"))
 async def status(ctx: Context, event: Event) -> None:
-    """Set a case's status and tell the reporter, in their language."""
+    """Set a case's status (on the timeline) and tell the reporter, in their language."""
     if not await _allowed_here(ctx):
         return
     words = ctx.answer.split()
-    if len(words) != 2 or words[1].lower() not in STATUSES:
-        ctx.reply(ctx._("Usage: STATUS reference status ({statuses}).", statuses=", ".join(STATUSES)))
+    labels = {status_label(ctx.t, key).casefold(): key for key in STATUSES}
+    new = labels.get(" ".join(words[1:]).casefold(), words[1].lower() if len(words) == 2 else "")
+    if len(words) < 2 or new not in STATUSES:
+        statuses = ", ".join(status_label(ctx.t, s) for s in STATUSES)
+        ctx.reply(ctx._("Usage: STATUS reference status ({statuses}).", statuses=statuses))
         return
     case = await _case(ctx, words[0])
     if case is None:
         return
-    old, case.status = case.status, words[1].lower()
+    old, case.status = case.status, new
     case.closed_at = utcnow() if case.status == "closed" else None
-    await CaseRepository(ctx.store.session).add_event(case, "status", ctx.person.id, None)
+    await CaseRepository(ctx.store.session).add_event(case, "status", ctx.person.id, case.status)
     await ctx.audit("case.status", f"case:{case.id}", old=old, new=case.status)
-    await _tell_reporter(
+    await tell_reporter(
         ctx, case, lambda lang: translator(lang).gettext(
             "Your report {reference} is now: {status}.",
             reference=case.reference,
@@ -200,34 +201,47 @@ async def status(ctx: Context, event: Event) -> None:
         )
     )  # fmt: skip
     ctx.reply(
-        ctx._(
-            "{reference} is now: {status}.",
-            reference=case.reference,
-            status=ctx._(STATUS_LABELS[case.status]),
-        )
+        ctx._("{reference} is now: {status}.", reference=case.reference, status=status_label(ctx.t, new))
     )
 
 
 @router.command("assign", roles=SECRETARIAT, summary=N_("assign a case: ASSIGN reference number"))
 async def assign(ctx: Context, event: Event) -> None:
-    """Give a case to a secretariat member."""
+    """Give a case to a secretariat member: on the timeline, and the member is told privately."""
     if not await _allowed_here(ctx):
         return
     words = ctx.answer.split()
     case = await _case(ctx, words[0] if words else "")
     if case is None:
         return
-    person = (
-        await ctx.store.persons.get(int(words[1].lstrip("#")))
-        if len(words) == 2 and words[1].lstrip("#").isdigit()
-        else None
-    )
-    if person is None or person.role.value != "secretariat":
+    number = words[1].lstrip("#") if len(words) == 2 else ""
+    person = await ctx.store.persons.get(int(number)) if number.isdigit() else None
+    if person is None or person.role != Role.SECRETARIAT or person.erased_at is not None:
         ctx.reply(ctx._("Cases are assigned to secretariat members: type PEOPLE to see their numbers."))
         return
     case.assignee_id = person.id
+    await CaseRepository(ctx.store.session).add_event(case, "assign", ctx.person.id, str(person.id))
     await ctx.audit("case.assign", f"case:{case.id}", assignee=person.id)
-    ctx.reply(ctx._("{reference} is assigned to #{id}.", reference=case.reference, id=person.id))
+    ctx.reply(ctx._("{reference} is assigned to {assignee}.", reference=case.reference,
+                    assignee=member_name(ctx.t, person)))  # fmt: skip
+    if person.id == ctx.person.id:
+        return
+    target = await private_target(ctx.store.session, person.id, ctx.settings.default_language)
+    if target is None:
+        return
+    t = translator(target.language)
+    await ctx.fan_out(
+        f"case:{case.id}:assigned",
+        target,
+        t.gettext(
+            "{author} assigned {reference} to you. Type CASE {reference} to read it.",
+            author=member_name(t, ctx.person),
+            reference=case.reference,
+        ),
+        [[Button(t.gettext("Open"), "case-open", str(case.id))]],
+        priority=NORMAL,
+        revision=len(await CaseRepository(ctx.store.session).timeline_ids(case.id)),
+    )
 
 
 @router.command("note", roles=SECRETARIAT, summary=N_("add a note to a case: NOTE reference text"))
@@ -259,7 +273,7 @@ async def reply(ctx: Context, event: Event) -> None:
         return
     await CaseRepository(ctx.store.session).add_event(case, "to_reporter", ctx.person.id, text.strip())
     await ctx.audit("case.reply", f"case:{case.id}")
-    sent = await _tell_reporter(
+    sent = await tell_reporter(
         ctx,
         case,
         lambda lang: translator(lang).gettext(
@@ -273,80 +287,3 @@ async def reply(ctx: Context, event: Event) -> None:
         ctx.reply(ctx._("Sent to the reporter of {reference}.", reference=case.reference))
     else:
         ctx.reply(ctx._("The reporter of {reference} can no longer be reached.", reference=case.reference))
-
-
-async def _tell_reporter(ctx: Context, case: Case, text_for: object, answerable: bool = False) -> bool:
-    """Queue a message to the reporter's private chat, in their language; False when they erased themselves."""
-    if case.reporter_id is None:
-        return False
-    target = await private_target(ctx.store.session, case.reporter_id, ctx.settings.default_language)
-    if target is None:
-        return False
-    language = target.language
-    buttons = (
-        [[Button(translator(language).gettext("Answer"), "case-answer", str(case.id))]] if answerable else []
-    )
-    assert callable(text_for)
-    events = await CaseRepository(ctx.store.session).timeline(case)
-    await ctx.fan_out(
-        f"case:{case.id}:reporter",
-        target,
-        text_for(language),
-        buttons,
-        priority=URGENT,
-        revision=len(events),
-    )
-    return True
-
-
-# The reporter's side ------------------------------------------------------------------------------------
-
-
-@router.command("mycases", summary=N_("your reports and their status"), private_only=True)
-async def mycases(ctx: Context, event: Event) -> None:
-    """A reporter's own cases, each with a button to add information."""
-    found = await CaseRepository(ctx.store.session).of_reporter(ctx.person.id)
-    if not found:
-        ctx.reply(ctx._("You have not reported anything."))
-        return
-    lines = [ctx.ngettext("{n} report:", "{n} reports:", len(found))]
-    lines += [f"{c.reference} — {ctx._(STATUS_LABELS[c.status])}" for c in found]
-    buttons = [
-        [Button(ctx._("Add information to {reference}", reference=c.reference), "case-answer", str(c.id))]
-        for c in found
-    ]
-    ctx.reply("\n".join(lines), buttons)
-
-
-@router.action("case-answer")
-async def start_answer(ctx: Context, event: Event) -> None:
-    """The reporter's Answer / Add information button: their next message goes to the case."""
-    case = await ctx.store.session.get(Case, int(ctx.answer)) if ctx.answer.isdigit() else None
-    if case is None or case.reporter_id != ctx.person.id:
-        ctx.notice(ctx._("This button has expired."))
-        return
-    await ctx.start_flow("relay", "text", case=case.id)
-    ctx.reply(ctx._("Write your message for {reference} (or CANCEL).", reference=case.reference))
-
-
-@relay.step("text")
-async def relay_text(ctx: Context, event: Event) -> None:
-    """The reporter's message: onto the timeline (encrypted) and to the triage channel, by case only."""
-    assert ctx.conversation is not None
-    case = await ctx.store.session.get(Case, int(ctx.conversation.data["case"]))
-    await ctx.end_flow()
-    if case is None or not ctx.answer.strip():
-        ctx.reply(ctx._("Nothing was sent."))
-        return
-    await CaseRepository(ctx.store.session).add_event(
-        case, "from_reporter", ctx.person.id, ctx.answer.strip()
-    )
-    await ctx.audit("case.reporter_message", f"case:{case.id}")
-    await alert_triage(
-        ctx, case.id, case.reference, case.country or "", case.threat_type, case.urgency, message=True
-    )
-    ctx.reply(
-        ctx._(
-            "Your message was added to {reference}. The secretariat has been told.", reference=case.reference
-        )
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.core.context import Context
-from bot.core.events import Button, ChatKind, ChatRef, Event
+from bot.core.events import ActionEvent, Button, ChatKind, ChatRef, Event
 from bot.core.i18n import N_
 from bot.core.router import MEMBERS, SECRETARIAT, Router
 from handlers import letter_draft, letter_publish, letter_status
@@ -22,6 +22,8 @@ from storage.models import Letter, utcnow
 router = Router()
 router.include(letter_draft.router, letter_publish.router)
 Subcommand = Callable[[Context, Letter, list[str]], Awaitable[None]]
+sign_person = router.flow("sign-person")
+MAX_SIGNER_NAME = 100
 
 __all__ = ["close_due_letters", "router"]
 
@@ -129,10 +131,41 @@ async def sign(ctx: Context, event: Event) -> None:
                 ],
             )
             return
+    # A person signs only through this flow (its buttons are bound to it), under the name they type here.
+    await ctx.start_flow("sign-person", "name", letter=found.id)
+    ctx.reply(ctx._("Which name should appear under {reference}? Type it as it should be published (or CANCEL).",
+                    reference=found.reference))  # fmt: skip
+
+
+@sign_person.step("name")
+async def sign_person_name(ctx: Context, event: Event) -> None:
+    """The name to publish was typed: show it and ask to confirm."""
+    name = " ".join(ctx.answer.split())
+    if not name or len(name) > MAX_SIGNER_NAME:
+        ctx.reply(ctx._("Please type your name ({limit} characters at most).", limit=MAX_SIGNER_NAME))
+        return
+    await ctx.goto("confirm", name=name)
     ctx.reply(
-        ctx._("This will publish your name: {name}.", name=ctx.person.display_name or "—"),
-        [[Button(ctx._("Sign as myself"), "sign-ok", f"{found.id}:person")]],
+        ctx._("This will publish your name: {name}.", name=name),
+        [[ctx.flow_button(ctx._("Sign as myself"), "yes"), ctx.flow_button(ctx._("Cancel"), "no")]],
     )
+
+
+@sign_person.step("confirm")
+async def sign_person_confirm(ctx: Context, event: Event) -> None:
+    """Only the flow's own button signs, with the name given in this flow."""
+    assert ctx.conversation is not None
+    data = dict(ctx.conversation.data)
+    if not isinstance(event, ActionEvent):
+        ctx.reply(ctx._("Please use the buttons above."))
+        return
+    await ctx.end_flow()
+    found = await ctx.store.session.get(Letter, int(data["letter"]))
+    if ctx.answer != "yes" or not _open(found) or found is None or found.signing_mode == "organisations":
+        ctx.edit(ctx._("Nothing was signed."))
+        return
+    ctx.person.display_name = data["name"]  # the name this person gave the bot is the one published
+    await _store_signature(ctx, found, f"person:{ctx.person.id}", "person", {})
 
 
 async def _private_chat(ctx: Context) -> ChatRef | None:
@@ -180,11 +213,15 @@ async def sign_confirmed(ctx: Context, event: Event) -> None:
             )
             return
         key, fields = f"org:{organisation.id}", {"organisation_id": organisation.id}
-    elif kind == "person" and found.signing_mode != "organisations":
-        key, fields = f"person:{ctx.person.id}", {}
-    else:
+    else:  # a person signs through the sign-person flow only: a bare "person" payload is forged
         ctx.notice(ctx._("This button is no longer valid: nothing was changed. Type HELP to start again."))
         return
+    await _store_signature(ctx, found, key, kind, fields)
+
+
+async def _store_signature(ctx: Context, found: Letter, key: str, kind: str, fields: dict[str, int]) -> None:
+    """One signature (unique per signer key), counted live; the confirmation message says so."""
+    organisation = ctx.person.organisation
     signed = await _repo(ctx).sign(found.id, key, person_id=ctx.person.id, publish_name=kind.endswith("name") or kind == "person",
                                    platform=ctx.chat.platform, **fields)  # fmt: skip
     if not signed:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.events import Event, FormEvent, FormField
 from bot.core.i18n import N_
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import Router
+from handlers import org_review
 from storage.models import Role
 
-router = Router()
+router = Router().include(org_review.router)
 join_flow = router.flow("join")
 MAX_NAME = 200
 JOIN_FORM = "form.join"
@@ -88,58 +89,3 @@ async def join_form(ctx: Context, event: Event) -> None:
     if created:
         await ctx.audit("org.register", f"org:{organisation.id}")
     await _link(ctx, organisation.id)
-
-
-@router.command("orgs", roles=SECRETARIAT, summary=N_("list organisations and members awaiting verification"))
-async def orgs(ctx: Context, event: Event) -> None:
-    """List unverified organisations and unconfirmed memberships."""
-    pending = await ctx.store.organisations.pending_review()
-    if not pending:
-        ctx.reply(ctx._("No organisation or membership is waiting for verification."))
-        return
-    lines = [
-        ctx.ngettext(
-            "{n} organisation awaits verification:", "{n} organisations await verification:", len(pending)
-        )
-    ]
-    for organisation, waiting in pending:
-        state = ctx._("verified") if organisation.verified else ctx._("not verified")
-        members = ctx.ngettext("{n} member to confirm", "{n} members to confirm", waiting)
-        lines.append(
-            ctx._(
-                "#{id} {organisation} ({country}) — {state}, {members}",
-                id=organisation.id,
-                organisation=organisation.name,
-                country=organisation.country or "?",
-                state=state,
-                members=members,
-            )
-        )
-    lines.append(
-        ctx._("Type VERIFY followed by the number to verify an organisation and confirm its members.")
-    )
-    ctx.reply("\n".join(lines))
-
-
-@router.command("verify", roles=SECRETARIAT, summary=N_("verify an organisation and confirm its members"))
-async def verify(ctx: Context, event: Event) -> None:
-    """``verify N``: mark organisation N verified and confirm every member who joined it."""
-    number = ctx.answer.strip().lstrip("#")
-    organisation = await ctx.store.organisations.get(int(number)) if number.isdigit() else None
-    if organisation is None:
-        ctx.reply(ctx._("No organisation has that number. Type ORGS to see the list."))
-        return
-    confirmed = await ctx.store.organisations.confirm_members(organisation.id)
-    if organisation.verified and confirmed == 0:
-        ctx.reply(ctx._("{organisation} was already verified.", organisation=organisation.name))
-        return
-    organisation.verified = True
-    await ctx.audit("org.verify", f"org:{organisation.id}", members_confirmed=confirmed)
-    ctx.reply(
-        ctx.ngettext(
-            "{organisation} is verified; {n} member confirmed.",
-            "{organisation} is verified; {n} members confirmed.",
-            confirmed,
-            organisation=organisation.name,
-        )
-    )

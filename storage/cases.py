@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -15,6 +17,18 @@ from storage.references import allocate
 STATUSES = ("new", "triage", "verified", "active", "resolved", "closed")
 OPEN = ("new", "triage", "verified", "active")
 SENSITIVE = ("at_risk", "place", "what_happened", "when_happened", "contact")
+URGENCIES = ("immediate", "days", "ongoing")  # most urgent first: the order of every list
+PAGE = 20
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a case list is narrowed to (every field optional; open cases when no status is given)."""
+
+    status: str | None = None
+    urgency: str | None = None
+    country: str | None = None
+    assignee_id: int | None = None
 
 
 class CaseRepository:
@@ -33,19 +47,59 @@ class CaseRepository:
         return result.scalar_one_or_none()
 
     async def open_cases(self, word: str = "") -> Sequence[Case]:
-        """Open cases, newest first, filtered by a status, an urgency or a country when ``word`` is given."""
-        query = select(Case).order_by(Case.id.desc()).limit(30)
-        word = word.strip()
-        if word.lower() in STATUSES:
-            query = query.where(Case.status == word.lower())
-        else:
-            query = query.where(Case.status.in_(OPEN))
-            urgency = "immediate" if word.lower() == "urgent" else word.lower()
-            if urgency in ("immediate", "days", "ongoing"):
-                query = query.where(Case.urgency == urgency)
-            elif word:
-                query = query.where(Case.country.ilike(word))
-        return (await self.session.execute(query)).scalars().all()
+        """The first page of :meth:`listing` (kept for callers that want cases only)."""
+        spec = await self.parse_filter(word)
+        return (await self.listing(spec or CaseFilter()))[0]
+
+    async def countries(self) -> list[str]:
+        """The countries cases were reported in (as typed), for filters and their help."""
+        result = await self.session.execute(
+            select(Case.country).where(Case.country.is_not(None)).distinct().order_by(Case.country)
+        )
+        return [c for c in result.scalars().all() if c]
+
+    async def parse_filter(self, word: str, person_id: int | None = None) -> CaseFilter | None:
+        """A filter from the word typed after CASES: a status, an urgency (``urgent`` = immediate), ``mine``
+        (with ``person_id``) or a country some case was reported in; None when it is none of these."""
+        word = " ".join(word.split())
+        key = word.casefold()
+        if not word:
+            return CaseFilter()
+        if key in STATUSES:
+            return CaseFilter(status=key)
+        urgency = "immediate" if key == "urgent" else key
+        if urgency in URGENCIES:
+            return CaseFilter(urgency=urgency)
+        if key == "mine" and person_id is not None:
+            return CaseFilter(assignee_id=person_id)
+        country = next((c for c in await self.countries() if c.casefold() == key), None)
+        return CaseFilter(country=country) if country else None
+
+    async def listing(
+        self, spec: CaseFilter, page: int = 1, per_page: int = PAGE
+    ) -> tuple[Sequence[Case], int]:
+        """Cases matching ``spec`` (open ones unless a status is asked), most urgent first, then oldest first.
+
+        Returns:
+            One page of cases and how many match in all.
+        """
+        condition = Case.status == spec.status if spec.status else Case.status.in_(OPEN)
+        query = select(Case).where(condition)
+        if spec.urgency:
+            query = query.where(Case.urgency == spec.urgency)
+        if spec.country:
+            query = query.where(Case.country == spec.country)
+        if spec.assignee_id is not None:
+            query = query.where(Case.assignee_id == spec.assignee_id)
+        total = int(
+            (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        )
+        rank = sql_case(
+            *((Case.urgency == key, position) for position, key in enumerate(URGENCIES)), else_=len(URGENCIES)
+        )
+        ordered = query.order_by(rank, Case.created_at, Case.id).offset((max(page, 1) - 1) * per_page)
+        found = (await self.session.execute(ordered.limit(per_page))).scalars().all()
+        return found, total
 
     async def of_reporter(self, person_id: int) -> Sequence[Case]:
         """A reporter's own cases."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,8 +23,24 @@ from storage.models import (
     Person,
     ProcessedEvent,
     Role,
+    Setting,
     utcnow,
 )
+
+BOOTSTRAP_PREFIX = "bootstrap:"
+# Reporters' own actions: audited without the actor, so the trail never links a case to a person.
+PSEUDONYMOUS_ACTIONS = frozenset({"case.create", "case.reporter_message"})
+
+
+def bootstrap_marks(keys: Sequence[str], platform: str, workspace: str, user_id: str) -> list[str]:
+    """The setting keys recording that a bootstrap identity was applied, one per data key (newest first).
+
+    Keyed, so the stored mark does not name the account (a bare hash of a Telegram id is easy to reverse).
+    """
+    message = "\x1f".join((platform, workspace, user_id)).encode()
+    return [
+        BOOTSTRAP_PREFIX + hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:30] for key in keys
+    ]
 
 
 class PersonRepository:
@@ -102,12 +120,79 @@ class PersonRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def listing(self, limit: int = 30) -> Sequence[Person]:
-        """Persons not erased, grouped by role (defender, member, secretariat), then by number."""
+    async def listing(self, limit: int = 30) -> tuple[Sequence[Person], int]:
+        """Persons not erased, grouped by role (defender, member, secretariat), then by number.
+
+        People who only reported (defenders with no organisation) are left out unless one of their reports
+        is about themselves with names publishable (they chose to be known).
+
+        Returns:
+            The persons listed, and how many reporters were left out.
+        """
+        reporters = await self._reporter_only_ids()
+        hidden = reporters - await self._known_reporters(reporters)
+        query = select(Person).where(Person.erased_at.is_(None))
+        if hidden:
+            query = query.where(Person.id.not_in(hidden))
+        result = await self.session.execute(query.order_by(Person.role, Person.id).limit(limit))
+        return result.scalars().all(), len(hidden)
+
+    async def _reporter_only_ids(self) -> set[int]:
         result = await self.session.execute(
-            select(Person).where(Person.erased_at.is_(None)).order_by(Person.role, Person.id).limit(limit)
+            select(Person.id)
+            .join(Case, Case.reporter_id == Person.id)
+            .where(Person.role == Role.DEFENDER, Person.organisation_id.is_(None), Person.erased_at.is_(None))
+            .distinct()
         )
-        return result.scalars().all()
+        return set(result.scalars().all())
+
+    async def _known_reporters(self, reporters: set[int]) -> set[int]:
+        if not reporters:
+            return set()
+        result = await self.session.execute(
+            select(Case.reporter_id, Case.at_risk).where(
+                Case.reporter_id.in_(reporters), Case.names_publishable.is_(True)
+            )
+        )
+        return {int(pid) for pid, at_risk in result.all() if pid and (at_risk or "").startswith("me")}
+
+    async def private_identity(self, person_id: int, platform: str) -> Identity | None:
+        """The person's identity on ``platform`` with a known private chat with the bot, if any."""
+        result = await self.session.execute(
+            select(Identity)
+            .where(
+                Identity.person_id == person_id,
+                Identity.platform == platform,
+                Identity.private_chat_id.is_not(None),
+            )
+            .order_by(Identity.id)
+        )
+        return result.scalars().first()
+
+    async def apply_bootstrap(self, person: Person, marks: Sequence[str]) -> bool:
+        """Make ``person`` secretariat if this bootstrap identity was never applied; record that it was.
+
+        Once applied, the configured identity is ignored: a later revoke holds for good.
+
+        Returns:
+            Whether the role was granted now.
+        """
+        found = set(
+            (await self.session.execute(select(Setting.key).where(Setting.key.in_(marks)))).scalars().all()
+        )
+        if found and marks[0] in found:
+            return False
+        try:
+            async with self.session.begin_nested():  # two first messages at once: one records the mark
+                self.session.add(Setting(key=marks[0], value=utcnow().isoformat(timespec="seconds")))
+        except IntegrityError:
+            return False
+        if found:  # applied under an older key: the mark now follows the newest one
+            return False
+        if person.role == Role.SECRETARIAT:
+            return False
+        person.role = Role.SECRETARIAT
+        return True
 
     async def erase(self, person: Person) -> int:
         """Erase a person's identity and contact details; keep a pseudonymous row for cases and audit.
@@ -160,37 +245,49 @@ class OrganisationRepository:
         await self.session.flush()
         return organisation, True
 
-    async def pending(self) -> Sequence[Organisation]:
-        """Organisations waiting for the secretariat's verification."""
+    async def confirm_members(self, organisation_id: int) -> list[Person]:
+        """Confirm every unconfirmed member of an organisation; returns them, by number."""
+        claimed = [p for p in await self.members(organisation_id) if not p.membership_confirmed]
+        for person in claimed:
+            person.membership_confirmed = True
+        await self.session.flush()
+        return claimed
+
+    async def members(self, organisation_id: int) -> Sequence[Person]:
+        """The (non-erased) persons who named this organisation, by number."""
         result = await self.session.execute(
-            select(Organisation).where(Organisation.verified.is_(False)).order_by(Organisation.id)
+            select(Person)
+            .where(Person.organisation_id == organisation_id, Person.erased_at.is_(None))
+            .order_by(Person.id)
         )
         return result.scalars().all()
 
-    async def pending_review(self) -> list[tuple[Organisation, int]]:
-        """Organisations that are unverified or have members awaiting confirmation, with that count."""
-        waiting = (
-            select(Person.organisation_id, func.count(Person.id).label("waiting"))
-            .where(Person.membership_confirmed.is_(False), Person.erased_at.is_(None))
+    async def overview(
+        self, verified: bool | None = None, country: str | None = None
+    ) -> list[tuple[Organisation, int, int]]:
+        """Organisations (optionally only verified or unverified ones, or of one country), each with how many
+        members claim it and how many the secretariat confirmed."""
+        counts = (
+            select(
+                Person.organisation_id,
+                func.count(Person.id).label("claimed"),
+                func.count(Person.id).filter(Person.membership_confirmed.is_(True)).label("confirmed"),
+            )
+            .where(Person.erased_at.is_(None))
             .group_by(Person.organisation_id)
             .subquery()
         )
-        result = await self.session.execute(
-            select(Organisation, func.coalesce(waiting.c.waiting, 0))
-            .outerjoin(waiting, waiting.c.organisation_id == Organisation.id)
-            .where((Organisation.verified.is_(False)) | (func.coalesce(waiting.c.waiting, 0) > 0))
-            .order_by(Organisation.id)
-        )
-        return [(organisation, int(count)) for organisation, count in result.all()]
-
-    async def confirm_members(self, organisation_id: int) -> int:
-        """Confirm every unconfirmed member of an organisation; returns how many."""
-        result = await self.session.execute(
-            update(Person)
-            .where(Person.organisation_id == organisation_id, Person.membership_confirmed.is_(False))
-            .values(membership_confirmed=True)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        query = select(
+            Organisation, func.coalesce(counts.c.claimed, 0), func.coalesce(counts.c.confirmed, 0)
+        ).outerjoin(counts, counts.c.organisation_id == Organisation.id)
+        if verified is not None:
+            query = query.where(Organisation.verified.is_(verified))
+        if country:
+            query = query.where(func.lower(Organisation.country) == country.casefold())
+        result = await self.session.execute(query.order_by(Organisation.id))
+        return [
+            (organisation, int(claimed), int(confirmed)) for organisation, claimed, confirmed in result.all()
+        ]
 
     async def member_count(self, organisation_id: int) -> int:
         """How many (non-erased) persons belong to an organisation."""
@@ -277,7 +374,9 @@ class AuditRepository:
         self.session = session
 
     async def record(self, actor_id: int | None, action: str, subject: str, **detail: Any) -> None:
-        """Append one audit entry."""
+        """Append one audit entry; a reporter's own actions are recorded without who did them."""
+        if action in PSEUDONYMOUS_ACTIONS:
+            actor_id = None
         self.session.add(AuditEntry(actor_id=actor_id, action=action, subject=subject, detail=detail))
         await self.session.flush()
 

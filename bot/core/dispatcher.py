@@ -31,8 +31,9 @@ from bot.core.events import (
 )
 from bot.core.i18n import Translator, current, resolve_locale
 from bot.core.router import Route, Router
+from storage.crypto import SANDBOX_KEY
 from storage.models import Person, Role
-from storage.repositories import Store
+from storage.repositories import Store, bootstrap_marks
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +116,16 @@ class Dispatcher:
             language_hint=actor.language_hint,
             private_chat_id=event.chat.chat_id if event.chat.is_private else None,
         )
-        if (
-            actor.platform,
-            actor.workspace,
-            actor.user_id,
-        ) in self._secretariat and person.role != Role.SECRETARIAT:
+        if (actor.platform, actor.workspace, actor.user_id) in self._secretariat:
+            # Applied once (recorded in the store), so the secretariat can revoke a configured identity.
             previous = person.role
-            person.role = Role.SECRETARIAT
-            await store.audit.record(person.id, "role.bootstrap", f"person:{person.id}", old=previous.value)
-        elif created:
+            keys = self.settings.data_keys or (SANDBOX_KEY,)
+            marks = bootstrap_marks(keys, actor.platform, actor.workspace, actor.user_id)
+            if await store.persons.apply_bootstrap(person, marks):
+                await store.audit.record(
+                    person.id, "role.bootstrap", f"person:{person.id}", old=previous.value
+                )
+        if created and person.role != Role.SECRETARIAT:
             await store.audit.record(
                 person.id, "person.created", f"person:{person.id}", platform=actor.platform
             )

@@ -33,7 +33,9 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
         before = len(telegram.messages_in(ANA.id))
         await telegram.user_says(ANA, text)
         await telegram.wait_for(lambda before=before: len(telegram.messages_in(ANA.id)) > before)
-    assert (await sam(slack, "verify 1", slash=True)) == "Colectivo Tierra is verified; 1 member confirmed."
+    assert (await sam(slack, "verify 1 all", slash=True)).startswith(
+        "Colectivo Tierra is verified.\n1 member of Colectivo Tierra confirmed: #"
+    )
 
     await sam(slack, "letter new", slash=True)
     await sam(slack, "Attorney General of Guatemala")

@@ -26,11 +26,20 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
     member = await _person(app, "Ines")
     assert member.role == Role.MEMBER and not member.membership_confirmed
 
-    [listing] = await chat(app, "sam").say("/orgs")
-    assert "#6 Colectivo Tierra (Guatemala) — not verified, 1 member to confirm" in listing
-    assert "Shams Collective" in listing  # the sandbox's unverified organisation
-    assert listing.startswith("2 organisations await verification:")
-    assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra is verified; 1 member confirmed."]
+    [listing] = await chat(app, "sam").say("/orgs pending")
+    assert "#6 Colectivo Tierra (Guatemala) — not verified, 1 member (0 confirmed)" in listing
+    assert "Shams Collective" in listing and "ProDESC" not in listing  # the sandbox's unverified one
+    assert listing.startswith("2 organisations:")
+    [mexico] = await chat(app, "sam").say("/orgs mexico")
+    assert mexico.startswith("1 organisation:\n#1 ProDESC (Mexico) — verified, 1 member (1 confirmed)")
+    [arabic] = await chat(app, "amina").say("/orgs")
+    assert arabic.startswith("\u20686\u2069 منظمات:\n")  # Arabic's "few" form (3 to 10)
+    assert "\u2068عضو واحد (\u20681\u2069 مؤكَّد)\u2069" in arabic
+    [verified] = await chat(app, "sam").say("/verify 6")
+    assert verified == f"Colectivo Tierra is verified.\n1 member waits for confirmation:\n#{member.id} Ines"
+    assert await chat(app, "sam").say(f"/verify 6 member {member.id}") == [
+        f"1 member of Colectivo Tierra confirmed: #{member.id} Ines."
+    ]
     assert await chat(app, "sam").say("/verify 6") == ["Colectivo Tierra was already verified."]
     assert await chat(app, "sam").say("/verify 99") == [
         "No organisation has that number. Type ORGS to see the list."
@@ -40,7 +49,9 @@ async def test_join_registers_an_unverified_organisation_and_the_secretariat_ver
         organisation = (await session.execute(select(Organisation).where(Organisation.id == 6))).scalar_one()
         actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
     assert organisation.verified
-    assert ["org.register", "org.join", "org.verify"] == [a for a in actions if a.startswith("org.")]
+    assert ["org.register", "org.join", "org.verify", "member.confirm"] == [
+        a for a in actions if a.startswith(("org.", "member."))
+    ]
 
 
 async def test_joining_an_existing_organisation_skips_the_country(app: App) -> None:
@@ -107,7 +118,7 @@ async def test_people_and_audit_listings(app: App) -> None:
     await people(app)
     [listing] = await chat(app, "sam").say("/people")
     assert listing.startswith("7 people:")
-    assert "Lucía Hernández — member, ProDESC" in listing
+    assert "Lucía Hernández — member, ProDESC (confirmed)" in listing
     [audit] = await chat(app, "sam").say("/audit")
     assert audit.startswith("Latest recorded actions:")
     assert "sandbox.seed person:" in audit
@@ -170,3 +181,32 @@ async def test_linking_two_accounts_makes_one_person(app: App) -> None:
         ).scalar_one()
     assert merged is not None and merged.erased_at is not None
     assert entry.detail == {"merged": second.id, "identities": 1}
+
+
+async def test_members_are_confirmed_one_by_one_with_buttons_in_spanish(any_app: App) -> None:
+    from tests.handlers.test_triage_privacy import make_secretariat
+
+    await people(any_app)
+    for who in ("ines", "olga"):
+        await chat(any_app, who).say("/join")
+        await chat(any_app, who).say("Shams Collective")  # the sandbox's unverified organisation, #5
+    ines, olga = await _person(any_app, "Ines"), await _person(any_app, "Olga")
+    await make_secretariat(any_app, "lucia")
+    lucia = chat(any_app, "lucia")
+    [listing] = await lucia.say("/verificar 5")
+    assert listing == (
+        f"Shams Collective está verificada.\n2 miembros esperan confirmación:\n#{ines.id} Ines\n#{olga.id} Olga"
+    )
+    assert [b.label for row in lucia.last_buttons for b in row] == [
+        f"Confirmar a #{ines.id} Ines",
+        f"Confirmar a #{olga.id} Olga",
+        "Confirmar a todos",
+    ]
+    assert await lucia.press(1) == [f"1 miembro de Shams Collective confirmado: #{ines.id} Ines."]
+    assert (await _person(any_app, "Ines")).membership_confirmed and not (
+        await _person(any_app, "Olga")
+    ).membership_confirmed
+    assert await lucia.press(1) == [f"#{ines.id} Ines ya estaba confirmado/a."]
+    [people_listing] = await lucia.say("/personas")
+    assert f"#{olga.id} Olga — miembro, Shams Collective (declarada, aún sin confirmar)" in people_listing
+    assert await lucia.press(3) == [f"1 miembro de Shams Collective confirmado: #{olga.id} Olga."]

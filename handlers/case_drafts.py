@@ -1,0 +1,52 @@
+"""Appeals and letters started from, or linked to, a case (``case REF appeal|letter|link …``)."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.i18n import N_
+from handlers.report_steps import THREATS
+from storage.appeals import AppealRepository
+from storage.letters import LetterRepository
+from storage.models import Case
+
+
+async def link(ctx: Context, case: Case, reference: str) -> None:
+    """``case REF link UA-…|CL-…``: tie an appeal or a letter to the case."""
+    appeal = await AppealRepository(ctx.store.session).by_reference(reference)
+    letter = await LetterRepository(ctx.store.session).by_reference(reference)
+    target = appeal or letter
+    if target is None:
+        ctx.reply(ctx._("No appeal or letter has the reference {reference}.", reference=reference.upper()))
+        return
+    target.case_id = case.id
+    await ctx.audit("case.link", f"case:{case.id}", to=target.reference)
+    ctx.reply(ctx._("{case} is linked to {reference}.", case=case.reference, reference=target.reference))
+
+
+async def start_from_case(ctx: Context, case: Case, kind: str) -> None:
+    """A draft appeal or letter; the report's text is copied only when the reporter allowed the network."""
+    shareable = case.consent == "network"
+    threat = ctx._(THREATS.get(case.threat_type or "other", N_("Other")))
+    title = f"{threat} — {case.country or ''}".strip(" —")
+    story = case.what_happened or ""
+    if case.names_publishable and case.at_risk:
+        story = f"{case.at_risk.split(' — ', 1)[-1]}: {story}"
+    if kind == "appeal":
+        appeals = AppealRepository(ctx.store.session)
+        draft = await appeals.create(ctx.person.id)
+        draft.case_id = case.id
+        await appeals.set_text(draft.id, ctx.locale, title, story if shareable else "—", "—")
+        reference = draft.reference
+    else:
+        letters = LetterRepository(ctx.store.session)
+        letter = await letters.create(ctx.person.id, "—")
+        letter.case_id = case.id
+        await letters.set_text(letter.id, ctx.locale, story if shareable else "—")
+        reference = letter.reference
+    await ctx.audit(f"case.{kind}", f"case:{case.id}", draft=reference, copied=shareable)
+    if shareable:
+        ctx.reply(ctx._("{reference} drafted from {case} with the report's text. Review it before sending.",
+                        reference=reference, case=case.reference))  # fmt: skip
+    else:
+        ctx.reply(ctx._("{reference} drafted for {case}. The reporter did not allow sharing beyond the secretariat: "
+                        "nothing from the report was copied.", reference=reference, case=case.reference))  # fmt: skip
