@@ -30,6 +30,7 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SOS_SECRETARIAT",
         "SOS_DEFAULT_LANGUAGE",
         "SOS_RETENTION_DAYS",
+        "SOS_REPORTS_PER_HOUR",
     }
 )
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
@@ -68,6 +69,7 @@ class Settings:
     secretariat: tuple[SecretariatIdentity, ...] = ()
     default_language: str = "en"
     retention_days: int = 365
+    reports_per_hour: int = 3
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -170,6 +172,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     retention = get("SOS_RETENTION_DAYS") or "365"
     if not retention.isdigit() or int(retention) < 1:
         raise ConfigError(f"SOS_RETENTION_DAYS: '{retention}' must be a positive number of days")
+    per_hour = get("SOS_REPORTS_PER_HOUR") or "3"
+    if not per_hour.isdigit() or int(per_hour) < 1:
+        raise ConfigError(f"SOS_REPORTS_PER_HOUR: '{per_hour}' must be a positive number of reports")
     keys = tuple(k.strip() for k in (get("SOS_DATA_KEY") or "").split(",") if k.strip())
     settings = Settings(
         database_url=database_url,
@@ -187,6 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         secretariat=_parse_secretariat(get("SOS_SECRETARIAT") or ""),
         default_language=language,
         retention_days=int(retention),
+        reports_per_hour=int(per_hour),
     )
     if keys:
         from storage.crypto import validate_keys  # local: keeps config importable without cryptography loaded

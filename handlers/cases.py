@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_, translator
 from bot.core.router import SECRETARIAT, Router
+from handlers.countries import country_name
 from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
 from handlers.reports import alert_triage
 from storage.appeals import AppealRepository
@@ -71,7 +72,7 @@ async def cases(ctx: Context, event: Event) -> None:
             ctx._(
                 "{reference} — {country}, {threat}, {urgency} ({status})",
                 reference=case.reference,
-                country=case.country or "—",
+                country=country_name(case.country, ctx.locale),
                 threat=ctx._(THREATS.get(case.threat_type or "other", N_("Other"))),
                 urgency=ctx._(URGENCY.get(case.urgency or "ongoing", N_("Ongoing"))),
                 status=ctx._(STATUS_LABELS[case.status]),
@@ -117,7 +118,7 @@ async def _start_from_case(ctx: Context, case: Case, kind: str) -> None:
     """A draft appeal or letter; the report's text is copied only when the reporter allowed the network."""
     shareable = case.consent == "network"
     threat = ctx._(THREATS.get(case.threat_type or "other", N_("Other")))
-    title = f"{threat} — {case.country or ''}".strip(" —")
+    title = f"{threat} — {country_name(case.country, ctx.locale)}".strip(" —")
     story = case.what_happened or ""
     if case.names_publishable and case.at_risk:
         story = f"{case.at_risk.split(' — ', 1)[-1]}: {story}"
@@ -158,7 +159,11 @@ async def _show(ctx: Context, case: Case) -> None:
     lines = [
         ctx._("{reference} ({status})", reference=case.reference, status=ctx._(STATUS_LABELS[case.status])),
         ctx._("At risk: {value}", value=case.at_risk or "—"),
-        ctx._("Country and place: {country}, {place}", country=case.country or "—", place=case.place or "—"),
+        ctx._(
+            "Country and place: {country}, {place}",
+            country=country_name(case.country, ctx.locale),
+            place=case.place or "—",
+        ),
         ctx._("Threat: {value}", value=ctx._(THREATS.get(case.threat_type or "other", N_("Other")))),
         ctx._("What happened: {text}", text=case.what_happened or "—"),
         ctx._("When: {value}", value=case.when_happened or "—"),
@@ -325,7 +330,7 @@ async def start_answer(ctx: Context, event: Event) -> None:
     if case is None or case.reporter_id != ctx.person.id:
         ctx.notice(ctx._("This button has expired."))
         return
-    await ctx.start_flow("relay", "text", case=case.id)
+    await ctx.start_flow("relay", "text", case=case.id, erase=[])  # the message leaves the chat once stored
     ctx.reply(ctx._("Write your message for {reference} (or CANCEL).", reference=case.reference))
 
 

@@ -70,6 +70,20 @@ class PlatformAdapter(Protocol):
         ...
 
 
+async def erase_messages(adapter: PlatformAdapter, chat: ChatRef, message_ids: Sequence[str]) -> None:
+    """Delete several messages of one chat: in one call where the adapter can (``delete_many``), else one by one.
+
+    Raises:
+        DeliveryError: the platform's refusal; the outbox retries the whole row (deleting twice is harmless).
+    """
+    delete_many = getattr(adapter, "delete_many", None)
+    if delete_many is not None:
+        await delete_many(chat, message_ids)
+        return
+    for message_id in message_ids:
+        await adapter.delete(chat, message_id)
+
+
 async def deliver_replies(adapter: PlatformAdapter, outgoing: Sequence[Outgoing]) -> None:
     """Send a handler's direct answers in order; a failed one is logged by kind and does not stop the rest.
 

@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter
+from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter, erase_messages
 from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from storage import deliveries
 from storage.models import Delivery, utcnow
-from storage.outbox import to_edit, to_message
+from storage.outbox import ERASE, to_edit, to_erasure, to_message
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
@@ -175,6 +175,10 @@ class OutboxWorker:
     async def _perform(self, adapter: PlatformAdapter, row: Delivery) -> str | None:
         if row.operation == "send":
             return await adapter.send(to_message(row))
+        if row.operation == ERASE:
+            chat, message_ids = to_erasure(row)
+            await erase_messages(adapter, chat, message_ids)
+            return ""
         async with self.sessions() as session:
             copy = await deliveries.delivered_copy(session, row)
         if copy is None or copy.status == deliveries.FAILED:

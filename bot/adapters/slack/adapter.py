@@ -18,8 +18,9 @@ from bot.adapters.slack.errors import translate
 from bot.adapters.slack.render import messages, modal
 from bot.app import App
 from bot.core.delivery import DeliveryError
-from bot.core.events import Actor, ChatRef, Edit, Event, Form, Notice, OutgoingMessage
+from bot.core.events import Actor, ChatRef, Delete, Edit, Event, Form, Notice, OutgoingMessage
 from bot.core.i18n import normalise_language
+from bot.core.receipts import keep_receipt
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[None]]
@@ -144,9 +145,11 @@ class SlackAdapter:
             for item in outcome.outgoing:
                 try:
                     if isinstance(item, OutgoingMessage):
-                        await self.send(item)
+                        await keep_receipt(self.app.sessions, item, await self.send(item))
                     elif isinstance(item, Edit):
                         await self.edit(item)
+                    elif isinstance(item, Delete):
+                        await self.delete(item.chat, item.message_id)
                     elif isinstance(item, Notice) and ephemeral_to:
                         await self._ephemeral(item, ephemeral_to)
                     elif isinstance(item, Form):
@@ -189,10 +192,12 @@ class SlackAdapter:
             raise translate(error) from None
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Delete a message the bot posted."""
+        """Delete a message the bot posted (``chat.delete``; a person's own messages cannot be deleted by a bot)."""
         try:
             await self.client.chat_delete(channel=chat.chat_id, ts=message_id)
         except (SlackApiError, TimeoutError, OSError) as error:
+            if isinstance(error, SlackApiError) and error.response.get("error") == "message_not_found":
+                return  # gone already: that is what was asked
             raise translate(error) from None
 
     async def _open_form(self, form: Form) -> None:
