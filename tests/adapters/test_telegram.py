@@ -167,6 +167,9 @@ async def test_a_group_chat_is_not_answered_for_chatter(telegram_polling: Telegr
     ]
 
 
+ANSWERS = ("sendMessage", "editMessageText")
+
+
 async def test_a_stored_report_is_deleted_from_the_defenders_chat(telegram_polling: TelegramRig) -> None:
     emulator = telegram_polling.emulator
     karim = User(1010, "Karim", "fr")
@@ -183,9 +186,8 @@ async def test_a_stored_report_is_deleted_from_the_defenders_chat(telegram_polli
         else:
             message = next(m for m in reversed(emulator.messages_in(karim.id)) if m.reply_markup)
             await emulator.press_button(karim, message, value)
-        answers = ("sendMessage", "editMessageText")
         await emulator.wait_for(
-            lambda before=before: any(c.method in answers for c in emulator.calls[before:])
+            lambda before=before: any(c.method in ANSWERS for c in emulator.calls[before:])
         )
         await asyncio.sleep(0.15)
     # Deletions go through the outbox: the running process's worker makes them, in one batch.
