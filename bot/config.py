@@ -33,6 +33,7 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SOS_RETENTION_DAYS",
         "SOS_URGENT_ALERT_MINUTES",
         "SOS_UNANSWERED_CASE_HOURS",
+        "SOS_REPORTS_PER_HOUR",
     }
 )
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
@@ -74,6 +75,7 @@ class Settings:
     retention_days: int = 365
     urgent_alert_minutes: int = 15
     unanswered_case_hours: int = 2
+    reports_per_hour: int = 3
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -207,6 +209,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     retention = get("SOS_RETENTION_DAYS") or "365"
     if not retention.isdigit() or int(retention) < 1:
         raise ConfigError(f"SOS_RETENTION_DAYS: '{retention}' must be a positive number of days")
+    per_hour = get("SOS_REPORTS_PER_HOUR") or "3"
+    if not per_hour.isdigit() or int(per_hour) < 1:
+        raise ConfigError(f"SOS_REPORTS_PER_HOUR: '{per_hour}' must be a positive number of reports")
     keys = tuple(k.strip() for k in (get("SOS_DATA_KEY") or "").split(",") if k.strip())
     settings = Settings(
         database_url=database_url,
@@ -231,6 +236,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         unanswered_case_hours=_parse_positive(
             "SOS_UNANSWERED_CASE_HOURS", get("SOS_UNANSWERED_CASE_HOURS") or "2", "hours"
         ),
+        reports_per_hour=int(per_hour),
     )
     if keys:
         from storage.crypto import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.i18n import N_
+from handlers.countries import country_name
 from handlers.report_steps import THREATS
 from storage.appeals import AppealRepository
 from storage.letters import LetterRepository
@@ -27,7 +28,7 @@ async def start_from_case(ctx: Context, case: Case, kind: str) -> None:
     """A draft appeal or letter; the report's text is copied only when the reporter allowed the network."""
     shareable = case.consent == "network"
     threat = ctx._(THREATS.get(case.threat_type or "other", N_("Other")))
-    title = f"{threat} — {case.country or ''}".strip(" —")
+    title = f"{threat} — {country_name(case.country, ctx.locale)}".strip(" —")
     story = case.what_happened or ""
     if case.names_publishable and case.at_risk:
         story = f"{case.at_risk.split(' — ', 1)[-1]}: {story}"

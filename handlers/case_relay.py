@@ -13,7 +13,7 @@ from bot.core.events import Button, Event
 from bot.core.i18n import N_, translator
 from bot.core.router import Router
 from handlers.case_view import status_label
-from handlers.reports import alert_triage
+from handlers.report_alerts import alert_triage
 from storage.cases import CaseRepository
 from storage.models import Case
 from storage.outbox import URGENT
@@ -71,7 +71,7 @@ async def start_answer(ctx: Context, event: Event) -> None:
     if case is None or case.reporter_id != ctx.person.id:
         ctx.notice(ctx._("This button has expired."))
         return
-    await ctx.start_flow("relay", "text", case=case.id)
+    await ctx.start_flow("relay", "text", case=case.id, erase=[])  # the message leaves the chat once stored
     ctx.reply(ctx._("Write your message for {reference} (or CANCEL).", reference=case.reference))
 
 

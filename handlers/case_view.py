@@ -10,6 +10,7 @@ from babel import Locale
 
 from bot.core.context import Context
 from bot.core.i18n import N_, Translator
+from handlers.countries import country_name
 from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
 from storage.cases import CaseRepository
 from storage.models import Case, CaseEvent, Person
@@ -58,7 +59,7 @@ async def list_line(ctx: Context, case: Case) -> str:
     """One case in a list: reference, country, threat, urgency, status, date and assignee."""
     values = {
         "reference": case.reference,
-        "country": case.country or "—",
+        "country": country_name(case.country, ctx.locale),
         "threat": threat_label(ctx.t, case),
         "urgency": urgency_label(ctx.t, case),
         "status": status_label(ctx.t, case.status),
@@ -89,7 +90,7 @@ async def full_view(ctx: Context, case: Case) -> str:
         ctx._("Reporter's language: {language}", language=language_name(t, reporter.language if reporter else None)),
         ctx._("Assigned to: {assignee}", assignee=member_name(t, assignee) if assignee else ctx._("nobody yet")),
         ctx._("At risk: {value}", value=case.at_risk or "—"),
-        ctx._("Country and place: {country}, {place}", country=case.country or "—", place=case.place or "—"),
+        ctx._("Country and place: {country}, {place}", country=country_name(case.country, ctx.locale), place=case.place or "—"),
         ctx._("Threat: {value}", value=threat_label(t, case)),
         ctx._("What happened: {text}", text=case.what_happened or "—"),
         ctx._("When: {value}", value=case.when_happened or "—"),

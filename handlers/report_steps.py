@@ -52,24 +52,40 @@ class Step:
     choices: dict[str, str] | None = None
     secret: bool = False
     optional: bool = False
+    limit: int = 0  # free text: the most characters accepted (what fits the column and a screen)
+
+    @property
+    def free_text(self) -> bool:
+        """Answered by writing (or, where typed messages stay in the chat, in a form)."""
+        return self.choices is None and self.name != "confirm"
 
 
 STEPS: tuple[Step, ...] = (
     Step("who", N_("Who is at risk?"), WHO),
-    Step("names", N_("Names of the people at risk, if you wish (or - to skip)."), secret=True, optional=True),
-    Step("country", N_("In which country?")),
-    Step("place", N_("Where exactly (town, region)?"), secret=True),
+    Step(
+        "names",
+        N_("Names of the people at risk, if you wish (or - to skip)."),
+        secret=True,
+        optional=True,
+        limit=500,
+    ),
+    Step("country", N_("In which country? Write its name, or part of it."), limit=100),
+    Step("place", N_("Where exactly (town, region)?"), secret=True, limit=300),
     Step("threat", N_("What kind of threat?"), THREATS),
     Step(
         "what",
         N_("What happened? Write as much as you can; nothing is shared without your consent."),
         secret=True,
+        limit=3000,
     ),
-    Step("when", N_("When did it happen?"), secret=True),
+    Step("when", N_("When did it happen?"), secret=True, limit=200),
     Step("urgency", N_("How urgent is it?"), URGENCY),
     Step("support", N_("What support do you ask for? Choose one or more, then Done."), SUPPORT),
     Step(
-        "contact", N_("How may the secretariat contact you? Write it, or choose this chat only."), secret=True
+        "contact",
+        N_("How may the secretariat contact you? Write it, or choose this chat only."),
+        secret=True,
+        limit=300,
     ),
     Step("consent", N_("Who may see this report?"), CONSENT),
     Step("publish", N_("May names be published (for example in a public statement)?"), YES_NO),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -106,6 +106,25 @@ class CaseRepository:
         result = await self.session.execute(
             select(Case).where(Case.reporter_id == person_id).order_by(Case.id)
         )
+        return result.scalars().all()
+
+    async def by_origin(self, origin: str, reporter_id: int) -> Case | None:
+        """The case a reporter's report conversation (its token) created, if it was stored."""
+        result = await self.session.execute(
+            select(Case).where(Case.origin == origin, Case.reporter_id == reporter_id).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def reported_since(self, reporter_id: int, since: datetime) -> int:
+        """How many cases a person reported since ``since`` (the per-hour limit)."""
+        result = await self.session.execute(
+            select(func.count(Case.id)).where(Case.reporter_id == reporter_id, Case.created_at >= since)
+        )
+        return int(result.scalar_one())
+
+    async def created_since(self, since: datetime) -> Sequence[Case]:
+        """Cases created since ``since``, oldest first (a burst of reports)."""
+        result = await self.session.execute(select(Case).where(Case.created_at >= since).order_by(Case.id))
         return result.scalars().all()
 
     async def add_event(self, case: Case, kind: str, actor_id: int | None, body: str | None = None) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Channel, Delivery, EncryptedText, utcnow
-from storage.outbox import OutboxRepository, Target
+from storage.outbox import OutboxRepository, Target, encode
 
 PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
 UNDELIVERED = (PENDING, LEASED)
@@ -176,6 +176,28 @@ async def deactivate_target(session: AsyncSession, delivery: Delivery) -> None:
         )
         .values(active=False)
     )
+
+
+async def record_receipt(session: AsyncSession, subject: str, target: Target, message_id: str) -> None:
+    """Record a message sent directly (not through the queue) as a sent row, so a later ``delete`` finds it."""
+    row = Delivery(
+        subject=subject,
+        operation="send",
+        platform=target.platform,
+        workspace=target.workspace,
+        chat_id=target.chat_id,
+        language=target.language,
+        payload=encode("", kind=target.kind),  # the text is not kept: only the id matters
+        status=SENT,
+        attempts=1,
+        platform_message_id=message_id,
+        sent_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        pass  # recorded already (a replayed answer)
 
 
 async def delivered_copy(session: AsyncSession, delivery: Delivery) -> Delivery | None:

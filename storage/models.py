@@ -204,7 +204,9 @@ class Case(Base):
     when_happened: Mapped[str | None] = mapped_column(EncryptedText)
     support_requested: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str | None] = mapped_column(EncryptedText)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The token of the report conversation that created it, so a second press of Send finds it (not a secret).
+    origin: Mapped[str | None] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column()
     purged_at: Mapped[datetime | None] = mapped_column()
 

@@ -19,6 +19,8 @@ from bot.core.events import Button, ChatKind, ChatRef, Edit, OutgoingMessage
 from storage.models import Delivery
 
 URGENT, NORMAL, ROUTINE = 0, 5, 9  # lower goes first
+ERASE = "erase"  # operation: delete messages whose platform ids are known (a person's own, in their chat)
+DELETE = "delete"  # operation: delete the delivered copy of the same subject (a bot message)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,20 @@ def _decoded(delivery: Delivery) -> tuple[ChatRef, dict[str, Any], tuple[tuple[B
     )
     buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", []))
     return chat, data, buttons
+
+
+def encode_erasure(message_ids: Sequence[str], kind: ChatKind = ChatKind.PRIVATE) -> str:
+    """Serialise the platform ids of messages to delete in one chat (an ``erase`` row)."""
+    return json.dumps({"ids": list(message_ids), "kind": kind.value}, separators=(",", ":"))
+
+
+def to_erasure(delivery: Delivery) -> tuple[ChatRef, tuple[str, ...]]:
+    """The chat and the message ids an ``erase`` row deletes."""
+    data: dict[str, Any] = json.loads(delivery.payload)
+    chat = ChatRef(
+        delivery.platform, delivery.chat_id, delivery.workspace, ChatKind(data.get("kind", "private"))
+    )
+    return chat, tuple(str(i) for i in data.get("ids", []))
 
 
 def to_message(delivery: Delivery) -> OutgoingMessage:
@@ -112,3 +128,17 @@ class OutboxRepository:
         except IntegrityError:
             return None
         return delivery
+
+    async def erase(self, subject: str, target: Target, message_ids: Sequence[str]) -> Delivery | None:
+        """Queue the deletion of messages whose ids are known (e.g. what a person typed in a report)."""
+        if not message_ids:
+            return None
+        payload = encode_erasure(message_ids, target.kind)
+        return await self.enqueue(subject, target, payload, priority=URGENT, operation=ERASE)
+
+    async def delete_copy(self, subject: str, target: Target, revision: int) -> Delivery | None:
+        """Queue the deletion of the message sent (or recorded by receipt) under ``subject`` to ``target``."""
+        payload = encode("", kind=target.kind)
+        return await self.enqueue(
+            subject, target, payload, priority=URGENT, revision=revision, operation=DELETE
+        )

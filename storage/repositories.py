@@ -84,17 +84,29 @@ class PersonRepository:
         person = Person(display_name=display_name or None, role=Role.DEFENDER)
         self.session.add(person)
         await self.session.flush()
-        self.session.add(
-            Identity(
-                person_id=person.id,
-                platform=platform,
-                workspace=workspace,
-                user_id=user_id,
-                language_hint=language_hint,
-                private_chat_id=private_chat_id,
-            )
-        )
-        await self.session.flush()
+        try:
+            # A person's first messages may arrive together: the identity's unique constraint decides which
+            # event creates them (in a savepoint); the other finds what the winner created.
+            async with self.session.begin_nested():
+                self.session.add(
+                    Identity(
+                        person_id=person.id,
+                        platform=platform,
+                        workspace=workspace,
+                        user_id=user_id,
+                        language_hint=language_hint,
+                        private_chat_id=private_chat_id,
+                    )
+                )
+        except IntegrityError:
+            await self.session.delete(person)
+            await self.session.flush()
+            existing = await self.identity(platform, workspace, user_id)
+            if existing is None:
+                raise
+            found = await self.session.get(Person, existing.person_id)
+            assert found is not None  # the foreign key guarantees it
+            return found, False
         return person, True
 
     async def get(self, person_id: int) -> Person | None:

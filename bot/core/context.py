@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.core.events import (
     Notice,
     Outgoing,
     OutgoingMessage,
+    TextEvent,
 )
 from bot.core.i18n import Translator, translator
 from bot.core.router import Router
@@ -27,6 +29,8 @@ from storage.models import Conversation, Person
 from storage.outbox import NORMAL, OutboxRepository, Target, encode
 from storage.repositories import Store
 
+# A flow's traces: the person's message ids, the bot's echo receipts (erased when the flow ends).
+ERASE_KEY, ECHOES_KEY = "erase", "echoes"
 Buttons = Sequence[Sequence[Button]]
 FLOW_ACTION_PREFIX = "f."
 
@@ -77,11 +81,20 @@ class Context:
         buttons: Buttons = (),
         chat: ChatRef | None = None,
         attachments: Sequence[Attachment] = (),
+        receipt: str | None = None,
     ) -> None:
-        """Answer in the event's chat (or ``chat``, e.g. the person's private chat), optionally with files."""
+        """Answer in the event's chat (or ``chat``, e.g. the person's private chat), optionally with files.
+
+        ``receipt``: an outbox subject under which the sent message's id is recorded, so it can be deleted later.
+        """
         self.outgoing.append(
             OutgoingMessage(
-                chat or self.chat, text, _rows(buttons), rtl=self.t.rtl, attachments=tuple(attachments)
+                chat or self.chat,
+                text,
+                _rows(buttons),
+                rtl=self.t.rtl,
+                attachments=tuple(attachments),
+                receipt=receipt,
             )
         )
 
@@ -117,17 +130,66 @@ class Context:
 
     @property
     def can_open_form(self) -> bool:
-        """Whether this event lets the bot answer with a form (a Slack slash command does)."""
-        return isinstance(self.event, CommandEvent) and self.event.form_token is not None
+        """Whether this event lets the bot answer with a form (a Slack slash command or button press does)."""
+        return isinstance(self.event, CommandEvent | ActionEvent) and self.event.form_token is not None
 
     def form(self, form: str, title: str, fields: Sequence[FormField], submit: str) -> None:
         """Open a form; its submission comes back as a FormEvent routed to the action named ``form``."""
-        assert isinstance(self.event, CommandEvent) and self.event.form_token is not None
+        assert isinstance(self.event, CommandEvent | ActionEvent) and self.event.form_token is not None
         self.outgoing.append(Form(self.chat, form, title, tuple(fields), submit, self.event.form_token))
 
     def delete(self, message_id: str) -> None:
-        """Delete a message in this chat after answering (e.g. a defender's report, once stored)."""
+        """Delete a message in this chat right after answering (best effort; :meth:`erase` is durable)."""
         self.outgoing.append(Delete(self.chat, message_id))
+
+    def _here(self) -> Target:
+        chat = self.chat
+        return Target(chat.platform, chat.chat_id, self.locale, chat.workspace, chat.kind)
+
+    async def erase(self, message_ids: Sequence[str] = (), echoes: Sequence[str] = ()) -> None:
+        """Delete messages of this chat through the outbox (retried, survives a restart), in this transaction.
+
+        Args:
+            message_ids: platform ids of the person's own messages (deleted in one batch where possible).
+            echoes: receipt subjects of the bot's messages that repeated what the person wrote.
+        """
+        outbox = OutboxRepository(self.store.session)
+        ids = [i for i in dict.fromkeys(message_ids) if i]
+        if ids and self.chat.erasable_input:
+            await outbox.erase(f"erase:{secrets.token_hex(8)}", self._here(), ids)
+        for subject in dict.fromkeys(echoes):
+            await outbox.delete_copy(subject, self._here(), revision=2)
+
+    @property
+    def incoming_id(self) -> str | None:
+        """The platform id of the message that caused this event, when the person typed one."""
+        return self.event.message_id if isinstance(self.event, TextEvent) else None
+
+    async def trace(self, message_id: str | None = None) -> None:
+        """Remember a message of the flow in progress (default: the one just typed), to erase when it ends."""
+        conversation = self._require_flow()
+        message_id = message_id or self.incoming_id
+        traced = list(conversation.data.get(ERASE_KEY, []))
+        if message_id and message_id not in traced:
+            conversation.data = {**conversation.data, ERASE_KEY: [*traced, message_id]}
+            await self.store.session.flush()
+
+    def echo(self, text: str, buttons: Buttons = ()) -> None:
+        """Answer with a message that repeats what the person wrote: it is erased when the flow ends."""
+        conversation = self._require_flow()
+        echoes = list(conversation.data.get(ECHOES_KEY, []))
+        subject = f"echo:{conversation.token}:{len(echoes) + 1}"
+        conversation.data = {**conversation.data, ECHOES_KEY: [*echoes, subject]}
+        self.reply(text, buttons, receipt=subject)
+
+    async def erase_traces(self) -> None:
+        """Erase now what the flow in progress traced (its typed messages and echoes), and forget them."""
+        conversation = self.conversation
+        if conversation is None or ERASE_KEY not in conversation.data:
+            return
+        ids = [*conversation.data.get(ERASE_KEY, []), self.incoming_id or ""]
+        await self.erase(ids, conversation.data.get(ECHOES_KEY, []))
+        conversation.data = {**conversation.data, ERASE_KEY: [], ECHOES_KEY: []}
 
     def notice(self, text: str) -> None:
         """A short acknowledgement of a button press."""
@@ -140,7 +202,12 @@ class Context:
     # Conversations -----------------------------------------------------------------------------------
 
     async def start_flow(self, flow: str, step: str, **data: Any) -> Conversation:
-        """Begin a persisted flow in this chat; the person's next answer goes to ``step``."""
+        """Begin a persisted flow in this chat; the person's next answer goes to ``step``.
+
+        A flow whose ``data`` has an ``erase`` list traces what is typed in it (see :meth:`trace`); a flow it
+        replaces has its traces erased first.
+        """
+        await self.erase_traces()
         self.conversation = await self.store.conversations.start(
             self.person.id, self.chat.platform, self.chat.chat_id, flow, step, data
         )
@@ -154,8 +221,9 @@ class Context:
         await self.store.session.flush()
 
     async def end_flow(self) -> None:
-        """Finish the flow in progress, forgetting its answers."""
+        """Finish the flow in progress, forgetting its answers and erasing what it traced from the chat."""
         if self.conversation is not None:
+            await self.erase_traces()
             await self.store.conversations.finish(self.conversation)
             self.conversation = None
 

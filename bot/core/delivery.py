@@ -68,3 +68,17 @@ class PlatformAdapter(Protocol):
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Delete a message sent earlier. Raises :class:`DeliveryError`."""
         ...
+
+
+async def erase_messages(adapter: PlatformAdapter, chat: ChatRef, message_ids: Sequence[str]) -> None:
+    """Delete several messages of one chat: in one call where the adapter can (``delete_many``), else one by one.
+
+    Raises:
+        DeliveryError: the platform's refusal; the outbox retries the whole row (deleting twice is harmless).
+    """
+    delete_many = getattr(adapter, "delete_many", None)
+    if delete_many is not None:
+        await delete_many(chat, message_ids)
+        return
+    for message_id in message_ids:
+        await adapter.delete(chat, message_id)

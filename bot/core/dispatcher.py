@@ -181,6 +181,9 @@ class Dispatcher:
         return Resolved(route, rest.strip())
 
     def _text(self, ctx: Context, event: TextEvent) -> Resolved | None:
+        if event.media is not None and ctx.conversation is None:
+            ctx.reply(ctx._("I can only read written messages. Type HELP to see what you can do."))
+            return None
         text = event.text.strip()
         word, _, rest = text.partition(" ")
         in_flow = ctx.conversation is not None

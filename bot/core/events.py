@@ -37,6 +37,8 @@ class ChatRef:
     workspace: str = ""
     kind: ChatKind = ChatKind.PRIVATE
     title: str = ""
+    # False where the bot cannot delete what the person types (Slack DMs): sensitive answers go in forms there.
+    erasable_input: bool = True
 
     @property
     def is_private(self) -> bool:
@@ -68,6 +70,7 @@ class TextEvent(Event):
 
     text: str = ""
     message_id: str | None = None
+    media: str | None = None  # "photo", "voice", "document"...: a file was sent; its caption is never read
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class ActionEvent(Event):
     action: str = ""
     payload: str = ""
     message_id: str | None = None
+    form_token: str | None = None  # set where a press lets the bot open a form (Slack's trigger_id)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class OutgoingMessage:
     reply_to: str | None = None
     rtl: bool = False
     attachments: tuple[Attachment, ...] = ()
+    # An outbox subject under which the adapter records the sent message's id, so the outbox can delete it later.
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import metrics
-from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter
+from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter, erase_messages
 from bot.core.events import OutgoingMessage
 from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from bot.core.supervise import Backoff, Heartbeat, pause, supervise
 from storage import deliveries
 from storage.models import Delivery, utcnow
-from storage.outbox import URGENT, to_edit, to_message
+from storage.outbox import ERASE, URGENT, to_edit, to_erasure, to_message
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
@@ -217,12 +217,18 @@ class OutboxWorker:
                 self._fail(row, "rejected: platform not configured")
                 return
             try:
-                message = to_message(row)
+                erasure = to_erasure(row) if row.operation == ERASE else None
+                message = to_message(row) if erasure is None else None
             except Exception as error:  # a bad payload never goes better: set it aside, say why
                 log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
                 self._fail(row, f"undecodable: {type(error).__name__}")
                 return
-            message_id = await self._perform(adapter, row, message)
+            if erasure is not None:
+                await erase_messages(adapter, *erasure)
+                message_id: str | None = ""
+            else:
+                assert message is not None
+                message_id = await self._perform(adapter, row, message)
             if message_id is not None:
                 self._pending.results.sent.append((row.id, message_id))
                 metrics.OUTBOX_OUTCOMES.labels(row.platform, "sent").inc()

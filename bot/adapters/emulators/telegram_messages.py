@@ -104,6 +104,18 @@ class MessagesMixin:
         message.deleted = True
         return True
 
+    async def _m_deleteMessages(self, params: dict[str, Any]) -> Any:
+        ids = params.get("message_ids")
+        if not isinstance(ids, list) or not ids:
+            return error(400, "Bad Request: message identifiers are not specified")
+        if len(ids) > 100:
+            return error(400, "Bad Request: too many messages to delete")
+        for message_id in ids:  # as the Bot API: messages that cannot be found are skipped
+            message = self.find(int(params["chat_id"]), int(message_id))
+            if message is not None:
+                message.deleted = True
+        return True
+
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id", ""))
         if query_id not in self._open_queries:

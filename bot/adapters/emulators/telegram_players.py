@@ -74,6 +74,29 @@ class PlayersMixin(MessagesMixin):
             data["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return await self.push({"message": data})
 
+    async def user_sends_media(self, user: User, kind: str = "photo", caption: str | None = None) -> int:
+        """``user`` sends a file (``photo``, ``document``, ``voice``...) with an optional caption, in private."""
+        chat = self.private_chat(user)
+        message = Message(next(self._message_ids), chat.id, caption or "", from_bot=False)
+        message.document = kind
+        self.messages[chat.id].append(message)
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": chat.as_json(),
+            "from": user.as_json(),
+        }
+        file = {"file_id": f"f{message.message_id}", "file_unique_id": f"u{message.message_id}"}
+        if kind == "photo":
+            data["photo"] = [{**file, "width": 90, "height": 90}]
+        elif kind == "voice":
+            data["voice"] = {**file, "duration": 3}
+        else:
+            data[kind] = file
+        if caption:
+            data["caption"] = caption
+        return await self.push({"message": data})
+
     @overload
     async def press(self, user: User, chat: Chat, message_id: int, callback_data: str, /) -> int: ...
     @overload

@@ -24,6 +24,7 @@ from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import Actor, ChatRef, Delete, Edit, Event, Form, Notice, Outgoing, OutgoingMessage
 from bot.core.i18n import normalise_language
+from bot.core.receipts import keep_receipt
 from bot.logs import SLACK_BOLT_LOGGER
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,11 @@ class SlackAdapter:
         if perform is None:
             return
         try:
-            await (replies.call(convert.PLATFORM, item.chat.chat_id, perform) if paced else perform())
+            result = await (
+                replies.call(convert.PLATFORM, item.chat.chat_id, perform) if paced else perform()
+            )
+            if isinstance(item, OutgoingMessage):
+                await keep_receipt(self.app.sessions, item, str(result))
         except DeliveryError as error:
             log.warning("slack reply failed: %s", error.kind.value)
             if isinstance(item, OutgoingMessage) and error.kind is FailureKind.TRANSIENT:
@@ -242,10 +247,12 @@ class SlackAdapter:
             raise translate(error) from None
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Delete a message the bot posted."""
+        """Delete a message the bot posted (``chat.delete``; a person's own messages cannot be deleted by a bot)."""
         try:
             await self.client.chat_delete(channel=chat.chat_id, ts=message_id)
         except (SlackApiError, TimeoutError, OSError) as error:
+            if isinstance(error, SlackApiError) and error.response.get("error") == "message_not_found":
+                return  # gone already: that is what was asked
             raise translate(error) from None
 
     async def _open_form(self, form: Form) -> None:

@@ -13,9 +13,12 @@ MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 
 
 def chat_ref(team: str, channel: str) -> ChatRef:
-    """A DM channel (``D…``) is private; anything else is a group."""
+    """A DM channel (``D…``) is private; anything else is a group.
+
+    A bot cannot delete what a person posts on Slack, so no chat here has erasable input.
+    """
     kind = ChatKind.PRIVATE if channel.startswith("D") else ChatKind.GROUP
-    return ChatRef(PLATFORM, channel, team, kind)
+    return ChatRef(PLATFORM, channel, team, kind, erasable_input=False)
 
 
 def command(body: Mapping[str, Any], who: Actor) -> CommandEvent:
@@ -62,6 +65,7 @@ def action(body: Mapping[str, Any], who: Actor) -> ActionEvent:
         action=name,
         payload=payload,
         message_id=str(message_ts) if message_ts else None,
+        form_token=str(body.get("trigger_id")) if body.get("trigger_id") else None,
     )
 
 

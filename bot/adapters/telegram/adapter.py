@@ -27,10 +27,12 @@ from bot.adapters.telegram.render import html_parts, html_single, keyboard
 from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatRef, Delete, Edit, Notice, Outgoing, OutgoingMessage
+from bot.core.receipts import keep_receipt
 from storage.repositories import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
@@ -199,7 +201,8 @@ class TelegramAdapter:
         replies = self.app.replies
         try:
             if isinstance(item, OutgoingMessage):
-                await replies.call(PLATFORM, item.chat.chat_id, functools.partial(self.send, item))
+                sent = await replies.call(PLATFORM, item.chat.chat_id, functools.partial(self.send, item))
+                await keep_receipt(self.app.sessions, item, sent)
             elif isinstance(item, Edit):
                 await replies.call(PLATFORM, item.chat.chat_id, functools.partial(self.edit, item))
             elif isinstance(item, Delete):
@@ -304,6 +307,24 @@ class TelegramAdapter:
             if not (
                 isinstance(error, tg.BadRequest) and "message to delete not found" in error.message.lower()
             ):
+                raise translate(error) from None
+
+    async def delete_many(self, chat: ChatRef, message_ids: Sequence[str]) -> None:
+        """Delete several messages of one chat with ``deleteMessages`` (100 at a time; missing ones are skipped).
+
+        Raises:
+            DeliveryError: the platform's refusal or failure, classified.
+        """
+        if len(message_ids) == 1:
+            await self.delete(chat, message_ids[0])
+            return
+        ids = [_message_id(i) for i in message_ids]
+        for start in range(0, len(ids), MAX_DELETE_BATCH):
+            try:
+                await self.application.bot.delete_messages(
+                    _chat_id(chat.chat_id), ids[start : start + MAX_DELETE_BATCH]
+                )
+            except tg.TelegramError as error:
                 raise translate(error) from None
 
 

@@ -9,6 +9,8 @@ from bot.core.events import ActionEvent, Actor, ChatKind, ChatRef, CommandEvent,
 
 PLATFORM = "telegram"
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+MEDIA = ("photo", "video", "voice", "audio", "document", "sticker", "animation", "video_note", "location",
+         "contact")  # fmt: skip
 
 
 def actor(user: User) -> Actor:
@@ -61,8 +63,20 @@ def to_event(update: Update, bot_username: str | None = None) -> Event | None:
             message_id=str(query.message.message_id),
         )
     message = update.message
-    if message is None or message.from_user is None or message.text is None or message.from_user.is_bot:
-        return None  # edits, channel posts, media and other bots' messages are not for the handlers
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return None  # edits, channel posts and other bots' messages are not for the handlers
+    if message.text is None:
+        media = next((kind for kind in MEDIA if getattr(message, kind, None)), None)
+        if media is None or message.chat.type != Chat.PRIVATE:
+            return None  # service messages, and files in groups, are not for the bot
+        # The file and its caption are never read: the handler answers and deletes the message.
+        return TextEvent(
+            event_id(update),
+            actor(message.from_user),
+            chat_ref(message.chat),
+            message_id=str(message.message_id),
+            media=media,
+        )
     who, where, text = actor(message.from_user), chat_ref(message.chat), message.text
     if text.startswith("/"):
         command = parse_command(text, bot_username)

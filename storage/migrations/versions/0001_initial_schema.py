@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 04:38:51.693205
+Create Date: 2026-11-23 17:04:30.951702
 """
 
 from collections.abc import Sequence
@@ -151,6 +151,7 @@ def upgrade() -> None:
         sa.Column("when_happened", sa.Text(), nullable=True),
         sa.Column("support_requested", sa.JSON(), nullable=False),
         sa.Column("contact", sa.Text(), nullable=True),
+        sa.Column("origin", sa.String(length=16), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True),
@@ -164,6 +165,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", name=op.f("uq_cases_reference")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_origin"), ["origin"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
 
     op.create_table(
@@ -354,6 +357,8 @@ def downgrade() -> None:
     op.drop_table("conversations")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_status"))
+        batch_op.drop_index(batch_op.f("ix_cases_origin"))
+        batch_op.drop_index(batch_op.f("ix_cases_created_at"))
 
     op.drop_table("cases")
     with op.batch_alter_table("audit", schema=None) as batch_op:
