@@ -42,6 +42,7 @@ SAM = SlackUser("U0SAM", "Sam", "en-GB")  # secretariat, on Slack
 AWA = SlackUser("U0AWA", "Awa", "fr-FR")  # member (Comité des femmes rurales, Senegal), on Slack
 GROUP_ES, GROUP_AR = -100201, -100202  # Telegram member groups
 AFRICA, TRIAGE = "C0AFRICA", "C0TRIAGE"  # Slack channels
+PACING_SCALE = 0.05  # the demo's emulators enforce no limits: pace 20× faster so the story reads in seconds
 CL_MARK = "✍️"  # a letter's copy starts with it
 COUNT_WINDOW = (
     2.0  # seconds: letters' count edits coalesce over a shorter window, so the transcript shows them
@@ -79,7 +80,8 @@ async def run_demo(
                     SecretariatIdentity("slack", "T0SANDBOX", SAM.id),
                     SecretariatIdentity("telegram", "", str(AMINA.id)),
                 ),
-            )
+            ),
+            time_scale=PACING_SCALE,
         )
         try:
             return await play(app, out)
@@ -241,6 +243,9 @@ class Scenario:
         await self.tg(AMINA, "/channel member ar mena", GROUP_AR)
         await self.sk(SAM, "channel member fr africa", AFRICA)
         await self.sk(SAM, "channel triage", TRIAGE)
+        await self.tg(
+            AMINA, "/start"
+        )  # her private chat with the bot: assignments and approvals reach her there
         self.stage.narrate("Two organisations join from chat, in Spanish on Telegram and in French on Slack.")
         await self.tg(LUCIA, "/start")
         await self.tg_press(LUCIA, LUCIA.id, 1)  # Español
@@ -348,7 +353,16 @@ class Scenario:
         letter = await self._one(select(Letter))
         assert isinstance(letter, Letter)
         reference = letter.reference
-        await self.sk(SAM, f"letter publish {reference}")
+        for language, text in (
+            ("es", "Las organizaciones firmantes le pedimos proteger a los defensores de Altamira."),
+            ("fr", "Nous, organisations signataires, vous demandons de protéger les défenseurs d’Altamira."),
+            ("ar", "نحن المنظمات الموقّعة نطالبكم بحماية المدافعين في ألتاميرا."),
+        ):
+            await self.sk(SAM, f"letter translate {reference} {language} {text}")
+        await self.sk(SAM, f"letter publish {reference}", expect=_has(reference))
+        await self.sk_press(SAM, SlackEmulator.dm_channel(SAM), 0, contains=reference)  # Publish
+        self.stage.narrate("The two-person rule holds for letters too: Amina approves from Telegram.")
+        await self.tg(AMINA, f"/letter approve {reference}", expect=_has(reference))
         self.stage.narrate(
             "Organisations sign from the button: Lucía in her Telegram group, Awa in the Slack channel."
         )

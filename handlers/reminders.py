@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.core.events import Button, ChatKind
 from bot.core.i18n import N_, translator
+from handlers.countries import country_name
 from handlers.report_steps import THREATS, URGENCY
 from storage.models import Case, Person, Role, utcnow
 from storage.outbox import URGENT, OutboxRepository, Target, encode
@@ -82,7 +83,7 @@ async def remind_unanswered_cases(
                     "nobody has picked it up yet.",
                     hours,
                     reference=reference,
-                    country=country or "—",
+                    country=country_name(country, target.language),
                     threat=t.gettext(THREATS.get(threat or "", N_("Other"))),
                     urgency=t.gettext(URGENCY.get(urgency or "", N_("Ongoing"))),
                     hours=hours,

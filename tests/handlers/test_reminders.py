@@ -29,7 +29,7 @@ async def reported_case(app: App) -> Case:
     await in_group(app, "sam", "g-triage").say("/channel triage")
     reporter = await full_report(app, "rafael")
     await reporter.press_button(  # type: ignore[attr-defined]
-        next(b for row in reporter.last_buttons for b in row if b.payload.endswith(":send"))  # type: ignore[attr-defined]
+        next(b for row in reporter.last_buttons for b in row if b.action == "report-send")  # type: ignore[attr-defined]
     )
     async with app.sessions() as session:
         return (await session.execute(select(Case))).scalar_one()

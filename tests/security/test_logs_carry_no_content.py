@@ -31,6 +31,12 @@ class Recording:
     async def press(self, label: str) -> list[str]:
         return await self.driver.press(label)
 
+    async def write(self, text: str) -> list[str]:
+        """An answer to a report question (a modal's field on Slack): a marker too."""
+        if len(text) > 3:
+            self.typed.append(text)
+        return await self.driver.write(text)
+
 
 @dataclass
 class Scene:
