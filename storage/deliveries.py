@@ -7,12 +7,12 @@ lease the same row. On SQLite the one writer serialises claims by itself.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +23,24 @@ PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
 
 
 async def claim(
-    session: AsyncSession, limit: int, lease: timedelta, now: datetime | None = None
+    session: AsyncSession,
+    limit: int,
+    lease: timedelta,
+    now: datetime | None = None,
+    *,
+    platforms: Collection[str] | None = None,
+    chats: Collection[str] | None = None,
 ) -> list[Delivery]:
-    """Lease up to ``limit`` due rows, most urgent first; commits nothing (the caller's transaction does)."""
+    """Lease up to ``limit`` due rows, most urgent first; commits nothing (the caller's transaction does).
+
+    Args:
+        session: the caller's session, inside its transaction.
+        limit: at most this many rows.
+        lease: how long the rows stay leased before another worker may take them again.
+        now: the current time (tests pass their own).
+        platforms: only rows of these platforms (a worker claims what its adapters serve); all when None.
+        chats: only rows addressed to these chat ids (a console claims its own person's chat); all when None.
+    """
     now = now or utcnow()
     due = or_(
         and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
@@ -33,7 +48,7 @@ async def claim(
     )
     query = (
         select(Delivery)
-        .where(due)
+        .where(due, *served(platforms, chats))
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
@@ -50,6 +65,16 @@ async def claim(
         for row in rows:
             row.status, row.lease_until, row.attempts = LEASED, now + lease, row.attempts + 1
     return rows
+
+
+def served(platforms: Collection[str] | None, chats: Collection[str] | None) -> list[ColumnElement[bool]]:
+    """The conditions that keep a worker to its own platforms and chats (none when it serves everything)."""
+    conditions: list[ColumnElement[bool]] = []
+    if platforms is not None:
+        conditions.append(Delivery.platform.in_(list(platforms)))
+    if chats is not None:
+        conditions.append(Delivery.chat_id.in_(list(chats)))
+    return conditions
 
 
 @dataclass
