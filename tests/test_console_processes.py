@@ -3,16 +3,26 @@ reaches the other's console as it happens, while each console waits for its pers
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import json
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import threading
 import urllib.request
 from datetime import date
 from pathlib import Path
+
+from bot.app import build_app
+from bot.core.events import Button
+from storage.outbox import OutboxRepository, Target, encode
+from tests.conftest import make_settings
 
 REF = f"SOS-{date.today().year}-0001"
 WAIT = 60.0  # a bound on waiting for output, never an assertion on time
@@ -143,3 +153,78 @@ def test_the_sandbox_serves_healthz_while_the_console_waits_for_input(tmp_path: 
         assert status == 0 and "Traceback" not in errors and "KeyboardInterrupt" not in errors
     finally:
         run.kill()
+
+
+class Pty:
+    """``sosbot console`` in a pseudo-terminal, as a person at a keyboard sees it (line editing, Ctrl-C)."""
+
+    def __init__(self, args: list[str], tmp_path: Path) -> None:
+        self.master, slave = pty.openpty()
+        self.modes = termios.tcgetattr(slave)
+        self.slave = slave
+
+        def own_terminal() -> None:  # the pty becomes the controlling terminal: Ctrl-C sends SIGINT
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            env=environment(tmp_path, TERM="xterm"),
+            preexec_fn=own_terminal,
+        )
+        self.screen = b""
+
+    def wait_for(self, text: str) -> str:
+        wanted = text.encode()
+        for _ in range(int(WAIT / 0.1)):
+            if wanted in self.screen:
+                return self.screen.decode()
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                self.screen += os.read(self.master, 65536)
+        raise AssertionError(f"never showed {text!r}; showed:\n{self.screen!r}")
+
+    def keys(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+async def push_to(database: Path, chat_id: str, text: str, button: str) -> None:
+    app = build_app(make_settings(f"sqlite+aiosqlite:///{database}"))
+    try:
+        async with app.sessions() as session, session.begin():
+            message = encode(text, [[Button(button, "letter-sign", "1")]])
+            await OutboxRepository(session).enqueue("letter:1", Target("console", chat_id, "es"), message)
+    finally:
+        await app.close()
+
+
+def test_a_pushed_message_prints_above_the_line_being_typed_and_ctrl_c_quits(tmp_path: Path) -> None:
+    lucia = Pty(["console", "--as", "lucia"], tmp_path)  # a member reading Spanish
+    try:
+        lucia.wait_for("Usted es Lucía Hernández. Escriba AYUDA o cualquier texto; #N pulsa el botón N")
+        lucia.wait_for("\n> ")
+        lucia.keys("AYU")  # half typed, not yet sent
+        lucia.wait_for("> AYU")
+        asyncio.run(push_to(tmp_path / "sos.db", "dm-lucia", "Carta colectiva CL-1: ¿firma usted?", "Firmar"))
+        # The line being typed is erased, the message printed, and the prompt drawn again with what was typed.
+        lucia.wait_for("> AYU\r\x1b[Kbot> Carta colectiva CL-1: ¿firma usted?\r\n[#1 Firmar]\r\n> AYU")
+        lucia.keys("DA\r")  # ... and the person finishes typing the word
+        screen = lucia.wait_for("Estás registrado/a como: miembro.")
+        assert "[#1 Firmar]\r\n> AYUDA\r\nbot> Estás registrado/a como: miembro." in screen
+        lucia.keys("\x03")  # Ctrl-C
+        assert lucia.process.wait(timeout=WAIT) == 0
+        assert lucia.process.stderr is not None and lucia.process.stderr.read() == b""  # no traceback
+        assert termios.tcgetattr(lucia.slave)[3] == lucia.modes[3]  # the terminal echoes again, as before
+    finally:
+        lucia.close()
