@@ -161,6 +161,8 @@ class Console:
                     answering = asyncio.create_task(self._answer(line))
                     await asyncio.wait({answering, stopping}, return_when=asyncio.FIRST_COMPLETED)
                     if stop.is_set():
+                        # Let a short answer finish its transaction rather than cut it; a stuck one is cut.
+                        await asyncio.wait({answering}, timeout=5)
                         answering.cancel()
                         break
                     answering.result()

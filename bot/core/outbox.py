@@ -98,7 +98,12 @@ class OutboxWorker:
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            flusher.cancel()
+            if stop.is_set():
+                # Let the flusher finish the write it may be in: cancelling it mid-transaction would leave a
+                # connection to be rolled back by the garbage collector (a traceback as the process quits).
+                self._flush_now.set()
+            else:  # run() itself failed or was cancelled
+                flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await self.flush()
@@ -223,7 +228,7 @@ class OutboxWorker:
     # Writing outcomes --------------------------------------------------------------------------------
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
-        while True:
+        while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._flush_now.wait(), self.config.flush_interval * self.config.time_scale
