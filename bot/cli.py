@@ -7,8 +7,14 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.adapters.console import ConsoleChat
+    from bot.app import App
+    from bot.sandbox import SandboxPerson
 
 log = logging.getLogger("sosbot")
 
@@ -18,7 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run every configured platform (sandbox mode when none is)")
-    run.add_argument("--as", dest="person", default="amina", help="sandbox person for the console")
+    run.add_argument(
+        "--as",
+        dest="person",
+        default=None,
+        help="sandbox person for the console (default: the secretariat member reading SOS_DEFAULT_LANGUAGE)",
+    )
     console = commands.add_parser("console", help="chat with the bot in the terminal as a sandbox person")
     console.add_argument(
         "--as", dest="person", required=True, help="sandbox person (amina, lucia, rafael, ...)"
@@ -59,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"sosbot: configuration error: {error}", file=sys.stderr)
         return 2
+    if settings.sandbox and args.command in ("run", "console") and sys.stdin.isatty() and not args.verbose:
+        logging.getLogger().setLevel(
+            logging.WARNING
+        )  # a person at the prompt reads the chat, not start-up logs
     if args.command == "migrate":
         from storage.migrate import upgrade
 
@@ -71,11 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(settings, args.database_url, args.port))
-    return asyncio.run(_run_async(args, settings))
+    try:
+        return asyncio.run(_run_async(args, settings))
+    except KeyboardInterrupt:  # Ctrl-C before the console took over the signal (while migrating, starting)
+        return 0
 
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
+    from bot.core.i18n import translator
+    from bot.web import PortTaken
     from storage.migrate import upgrade_async
 
     await upgrade_async(settings.database_url)
@@ -93,13 +113,19 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             return await _console(app, args.person)
         if args.command == "run" and settings.sandbox:
-            from bot.runner import sandbox
-
-            async with sandbox(app):
-                return await _console(app, args.person)
+            return await _sandbox(app, args.person)
         from bot.runner import run_platforms
 
         return await run_platforms(app)
+    except PortTaken as taken:
+        t = translator(settings.default_language)
+        message = t.gettext(
+            "sosbot: port {port} on {host} is taken: stop what uses it, or set SOS_HTTP_PORT to a free port.",
+            port=str(taken.port),
+            host=taken.host,
+        )
+        print(message, file=sys.stderr)
+        return 2
     finally:
         await app.close()
 
@@ -182,14 +208,62 @@ async def _data_protection(app: object, command: str) -> int:
     return 0
 
 
-async def _console(app: object, key: str) -> int:
-    from bot.adapters.console import ConsoleChat, run_console
-    from bot.app import App
-    from bot.sandbox import find, seed
+async def _sandbox(app: App, key: str | None) -> int:
+    """``sosbot run`` in sandbox mode: the emulators, the web server, the worker, and a console with a guide."""
+    from bot.adapters.console_io import Console
+    from bot.core.i18n import translator
+    from bot.runner import console_delivery, sandbox
+    from bot.sandbox import find, guide, host
+    from storage.models import Role
 
-    assert isinstance(app, App)
-    await seed(app.sessions)
+    person = find(key) if key else host(app.settings.default_language)
+    chat = await _console_chat(app, key or (person.key if person else ""))
+    console = Console(chat)
+    wanted = app.settings.http_port
+    async with sandbox(app):
+        port = app.settings.http_port  # the port it serves on: another one when the wanted one was taken
+        if wanted and port != wanted:
+            t = translator(app.settings.default_language)
+            console.show(
+                t.gettext(
+                    "Port {wanted} is taken: the sandbox listens on port {port} instead.",
+                    wanted=str(wanted),
+                    port=str(port),
+                )
+            )
+        if person is not None and person.role is Role.SECRETARIAT:
+            console.show(guide(person))
+        elif console.interactive:
+            console.show(_hint(app, chat.display_name, person))
+        async with console_delivery(app, chat):
+            return await console.run()
+
+
+async def _console(app: App, key: str) -> int:
+    """``sosbot console --as KEY``: chat as one sandbox person, receiving what is sent to them meanwhile."""
+    from bot.adapters.console_io import Console
+    from bot.runner import console_delivery
+    from bot.sandbox import find
+
+    chat = await _console_chat(app, key)
+    console = Console(chat)
+    if console.interactive:
+        console.show(_hint(app, chat.display_name, find(key)))
+    async with console_delivery(app, chat):
+        return await console.run()
+
+
+async def _console_chat(app: App, key: str) -> ConsoleChat:
+    from bot.adapters.console import ConsoleChat
+    from bot.sandbox import HOSTS, find, seed
+
     person = find(key)
+    await seed(app.sessions, also=[person] if person in HOSTS else [])
     log.info("sandbox mode: chatting as %s", person.name if person else key)
-    chat = ConsoleChat(app.dispatcher, key.casefold(), person.name if person else key)
-    return await run_console(chat)
+    return ConsoleChat(app.dispatcher, key.casefold(), person.name if person else key)
+
+
+def _hint(app: App, name: str, person: SandboxPerson | None) -> str:
+    from bot.sandbox import hint
+
+    return hint(name, person.language if person else app.settings.default_language)

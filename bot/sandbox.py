@@ -1,4 +1,4 @@
-"""Sandbox data: made-up people and organisations modelled on the network's own pages.
+"""Sandbox data: made-up people and organisations modelled on the network's own pages, and the newcomer's guide.
 
 Idempotent: running it twice changes nothing. The names are fictional; the organisations' kinds and the
 working groups are the network's (Women and ESCR, Corporate Accountability, Strategic Litigation, ...).
@@ -6,10 +6,14 @@ working groups are the network's (Women and ESCR, Corporate Accountability, Stra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.commands import localised_word
+from bot.core.i18n import LANGUAGE_NAMES, translator
+from handlers.labels import role_label
 from storage.models import Role
 from storage.repositories import Store
 
@@ -45,8 +49,18 @@ PEOPLE: tuple[SandboxPerson, ...] = (
 )
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Create the sandbox organisations and people if they are not there yet."""
+# Secretariat members for the default languages no one in PEOPLE reads as secretariat: `make run` opens as the
+# one who reads SOS_DEFAULT_LANGUAGE. Seeded only once someone opens them, so the usual sandbox stays as above.
+HOSTS: tuple[SandboxPerson, ...] = (
+    SandboxPerson("elena", "Elena (secretariat)", "es", Role.SECRETARIAT, None, "Europe/Madrid"),
+    SandboxPerson("claire", "Claire (secretariat)", "fr", Role.SECRETARIAT, None, "Europe/Paris"),
+    SandboxPerson("beatriz", "Beatriz (secretariat)", "pt", Role.SECRETARIAT, None, "America/Sao_Paulo"),
+)
+SECOND_PERSON_COMMAND = ".venv/bin/sosbot console --as {key}"
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession], also: Iterable[SandboxPerson] = ()) -> None:
+    """Create the sandbox organisations and people (and ``also`` these hosts) if they are not there yet."""
     async with sessions() as session, session.begin():
         store = Store(session)
         org_ids: dict[str, int] = {}
@@ -57,7 +71,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
                 organisation.working_groups = list(groups)
                 organisation.verified = verified
             org_ids[name] = organisation.id
-        for spec in PEOPLE:
+        for spec in (*PEOPLE, *also):
             person, created = await store.persons.get_or_create(
                 "console", "", spec.key, spec.name, private_chat_id=f"dm-{spec.key}"
             )
@@ -74,4 +88,69 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 def find(key: str) -> SandboxPerson | None:
     """The sandbox person with this key."""
-    return next((p for p in PEOPLE if p.key == key.casefold()), None)
+    return next((p for p in (*PEOPLE, *HOSTS) if p.key == key.casefold()), None)
+
+
+def host(language: str) -> SandboxPerson:
+    """The secretariat member who reads ``language``: the person `make run` opens as."""
+    return next(p for p in (*PEOPLE, *HOSTS) if p.role is Role.SECRETARIAT and p.language == language)
+
+
+def guide(person: SandboxPerson) -> str:
+    """The newcomer's guide, in ``person``'s language: who is who, what to try first, a second terminal."""
+    t = translator(person.language)
+    people = [*PEOPLE, person] if person not in PEOPLE else list(PEOPLE)
+    lines = [
+        t.gettext(
+            "Welcome to the SOS bot sandbox. You are {name}, of the secretariat, and the bot writes to you in "
+            "{language}.",
+            name=person.name,
+            language=LANGUAGE_NAMES[person.language],
+        ),
+        t.gettext("The people of this sandbox:"),
+    ]
+    for someone in people:
+        role = role_label(t, someone.role)
+        if someone.organisation:
+            role = t.gettext("{role} at {organisation}", role=role, organisation=someone.organisation)
+        lines.append(
+            "  "
+            + t.gettext(
+                "{key}: {name}, {role}, reads {language}",
+                key=someone.key,
+                name=someone.name,
+                role=role,
+                language=LANGUAGE_NAMES[someone.language],
+            )
+        )
+    defender = next(p for p in PEOPLE if p.role is Role.DEFENDER and p.language != person.language)
+    lines += [
+        t.gettext(
+            "To be a second person, open another terminal in this folder and type: {command}",
+            command=SECOND_PERSON_COMMAND.format(key="lucia"),
+        ),
+        t.gettext(
+            "Try first: {help} here. Then open {defender} (a defender) in a second terminal and type {report}: "
+            "the alert reaches you here, and what you send with {reply} reaches them.",
+            help=_word("help", person.language),
+            defender=defender.key,
+            report=_word("report", person.language),
+            reply=_word("reply", person.language),
+        ),
+        t.gettext("#N presses button N of the latest message; Ctrl-D or Ctrl-C quits."),
+    ]
+    return "\n".join(lines)
+
+
+def hint(name: str, language: str) -> str:
+    """One line for a console opened in a terminal: who you are and how to begin."""
+    t = translator(language)
+    return t.gettext(
+        "You are {name}. Type {help} or any text; #N presses button N; Ctrl-D quits.",
+        name=name,
+        help=_word("help", language),
+    )
+
+
+def _word(command: str, language: str) -> str:
+    return localised_word(command, language).upper()

@@ -7,6 +7,7 @@ worker is down or its heartbeat is stale, or when an urgent message has waited l
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Sequence
 
 from aiohttp import web
@@ -82,11 +83,29 @@ def build_web_app(
     return web_app
 
 
+class PortTaken(Exception):
+    """Another process already listens on the HTTP port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host}:{port}")
+        self.host, self.port = host, port
+
+
 async def start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving ``web_app``; the caller cleans the returned runner up."""
+    """Start serving ``web_app``; the caller cleans the returned runner up.
+
+    Raises:
+        PortTaken: the port is in use (the caller decides: a free port in sandbox mode, else stop).
+    """
     runner = web.AppRunner(web_app, access_log=None)  # access logs would record ids in webhook paths
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        if error.errno == errno.EADDRINUSE:
+            raise PortTaken(host, port) from None
+        raise
     return runner
 
 

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import BindParameter, Table, Text, and_, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -29,9 +41,24 @@ log = logging.getLogger(__name__)
 
 
 async def claim(
-    session: AsyncSession, limit: int, lease: timedelta, now: datetime | None = None
+    session: AsyncSession,
+    limit: int,
+    lease: timedelta,
+    now: datetime | None = None,
+    *,
+    platforms: Collection[str] | None = None,
+    chats: Collection[str] | None = None,
 ) -> list[Delivery]:
-    """Lease up to ``limit`` due rows, most urgent first; commits nothing (the caller's transaction does)."""
+    """Lease up to ``limit`` due rows, most urgent first; commits nothing (the caller's transaction does).
+
+    Args:
+        session: the caller's session, inside its transaction.
+        limit: at most this many rows.
+        lease: how long the rows stay leased before another worker may take them again.
+        now: the current time (tests pass their own).
+        platforms: only rows of these platforms (a worker claims what its adapters serve); all when None.
+        chats: only rows addressed to these chat ids (a console claims its own person's chat); all when None.
+    """
     now = now or utcnow()
     due = or_(
         and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
@@ -40,7 +67,7 @@ async def claim(
     query = (
         select(Delivery)
         .options(defer(Delivery.payload))  # decrypted row by row below: one bad row must not fail the batch
-        .where(due)
+        .where(due, *served(platforms, chats))
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
@@ -85,6 +112,16 @@ async def _with_payloads(session: AsyncSession, rows: list[Delivery]) -> list[De
     if broken:
         await record(session, broken)
     return readable
+
+
+def served(platforms: Collection[str] | None, chats: Collection[str] | None) -> list[ColumnElement[bool]]:
+    """The conditions that keep a worker to its own platforms and chats (none when it serves everything)."""
+    conditions: list[ColumnElement[bool]] = []
+    if platforms is not None:
+        conditions.append(Delivery.platform.in_(list(platforms)))
+    if chats is not None:
+        conditions.append(Delivery.chat_id.in_(list(chats)))
+    return conditions
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +61,63 @@ def test_migrate_and_gen_key(tmp_path: Path) -> None:
         ["migrate"], tmp_path, SOS_TELEGRAM_TOKEN="1:x", SOS_DATA_KEY=key, SOS_DATABASE_URL=real
     )
     assert platform.returncode == 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_make_run_greets_a_newcomer_in_the_default_language(tmp_path: Path) -> None:
+    result = sosbot(["run"], tmp_path, "/help\n", SOS_DEFAULT_LANGUAGE="es", SOS_HTTP_PORT=str(free_port()))
+    assert result.returncode == 0, result.stderr
+    guide, answer = result.stdout.split("Elena (secretariat)> /help\n", 1)
+    assert guide.splitlines()[:5] == [
+        "Le damos la bienvenida al entorno de pruebas del bot SOS. Usted es Elena (secretariat), de la "
+        "secretaría, y el bot le escribe en Español.",
+        "Las personas de este entorno de pruebas:",
+        "  amina: Amina (secretariat), secretaría, lee en العربية",
+        "  sam: Sam (secretariat), secretaría, lee en English",
+        "  lucia: Lucía Hernández, miembro de ProDESC, lee en Español",
+    ]
+    assert "  rafael: Rafael Souza, defensor, lee en Português" in guide
+    assert (
+        "Para ser una segunda persona, abra otra terminal en esta carpeta y escriba: "
+        ".venv/bin/sosbot console --as lucia"
+    ) in guide
+    assert "Pruebe primero: AYUDA aquí. Luego abra a rafael (defensor)" in guide
+    assert answer.startswith("bot> Estás registrado/a como: secretaría.")  # /help answers in Spanish too
+
+
+def test_make_run_in_arabic_opens_as_amina(tmp_path: Path) -> None:
+    result = sosbot(["run"], tmp_path, "", SOS_DEFAULT_LANGUAGE="ar", SOS_HTTP_PORT=str(free_port()))
+    assert result.returncode == 0, result.stderr
+    first, people, *_ = result.stdout.splitlines()
+    assert first.startswith("مرحبًا بك في بيئة تجربة بوت SOS. أنت \u2068Amina (secretariat)\u2069 من الأمانة")
+    assert people == "الأشخاص في بيئة التجربة هذه:"
+    lucia = (
+        "  \u2068lucia\u2069: \u2068Lucía Hernández\u2069، \u2068\u2068عضو\u2069 في \u2068ProDESC\u2069\u2069"
+    )
+    assert f"{lucia}، اللغة: \u2068Español\u2069\n" in result.stdout
+
+
+def test_a_taken_port_moves_the_sandbox_and_stops_a_real_deployment(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sandbox = sosbot(["run"], tmp_path, "", SOS_HTTP_PORT=str(port))
+        assert sandbox.returncode == 0, sandbox.stderr
+        [moved] = re.findall(rf"^Port {port} is taken: the sandbox listens on port (\d+) instead\.$",
+                             sandbox.stdout, re.MULTILINE)  # fmt: skip
+        assert int(moved) != port
+
+        key = sosbot(["gen-key"], tmp_path).stdout.strip()
+        real = sosbot(["run"], tmp_path, "", SOS_HTTP_PORT=str(port), SOS_TELEGRAM_TOKEN="1:x", SOS_DATA_KEY=key,
+                      SOS_TELEGRAM_API_URL="http://127.0.0.1:9/bot", SOS_DEFAULT_LANGUAGE="fr")  # fmt: skip
+    assert real.returncode == 2
+    assert real.stderr.strip().splitlines() == [
+        f"sosbot\u202f: le port {port} sur 127.0.0.1 est occupé\u202f: arrêtez ce qui l’utilise, ou mettez un "
+        "port libre dans SOS_HTTP_PORT."
+    ]

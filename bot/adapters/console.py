@@ -1,20 +1,23 @@
 """Console adapter: chat with the bot in a terminal (or from a script on stdin) as any sandbox person.
 
 Lines starting with ``/`` are commands; ``#N`` presses button N of the latest message that had buttons;
-anything else is text, exactly as a private chat on a platform.
+anything else is text, exactly as a private chat on a platform. :class:`ConsoleChat` records the bot's direct
+answers; :class:`ConsoleAdapter` makes the console a platform the outbox delivers to, so what other people's
+actions send to this person (alerts, relayed replies, letters with their Sign button) reaches the terminal too.
+The terminal itself (reading without blocking, printing above the prompt) is in :mod:`bot.adapters.console_io`.
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
-import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
+from aiohttp import web
+
+from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import (
     ActionEvent,
@@ -72,6 +75,8 @@ class ConsoleChat:
     last_message_id: str | None = None
     files: dict[str, bytes] = field(default_factory=dict)  # attachments received, by file name
     files_dir: Path | None = None  # where attachments are written (the interactive console sets one)
+    # Told of every line as it is recorded (the terminal prints them; tests read the transcript instead).
+    listener: Callable[[Line], None] | None = None
 
     def __post_init__(self) -> None:
         if self.chat is None:
@@ -90,7 +95,7 @@ class ConsoleChat:
     async def say(self, text: str) -> list[str]:
         """Type ``text`` (a ``/command`` or free text); returns the bot's answers as plain strings."""
         event_id, chat = self._ids()
-        self.transcript.append(Line(self.display_name or self.user_id, text))
+        self._add(Line(self.display_name or self.user_id, text))
         event: Event
         if text.startswith("/") and len(text) > 1:
             word, *args = text[1:].split()
@@ -111,7 +116,7 @@ class ConsoleChat:
     async def press_button(self, button: Button, message_id: str | None = None) -> list[str]:
         """Press ``button`` (possibly an old one: stale buttons are part of what the bot must handle)."""
         event_id, chat = self._ids()
-        self.transcript.append(Line(self.display_name or self.user_id, f"(presses {button.label})"))
+        self._add(Line(self.display_name or self.user_id, f"(presses {button.label})"))
         event = ActionEvent(
             event_id,
             self.actor,
@@ -128,7 +133,13 @@ class ConsoleChat:
         recorded = [self._record(item) for item in outcome.outgoing]
         return [text for text in recorded if text is not None]
 
-    def _record(self, item: Outgoing) -> str | None:
+    def _add(self, line: Line) -> None:
+        self.transcript.append(line)
+        if self.listener is not None:
+            self.listener(line)
+
+    def _record(self, item: Outgoing, message_id: str | None = None) -> str | None:
+        """Record one answer; ``message_id`` is the platform id a pushed message was given."""
         if isinstance(item, OutgoingMessage):
             for attachment in item.attachments:
                 self.files[attachment.filename] = attachment.content
@@ -138,67 +149,79 @@ class ConsoleChat:
                     path = self.files_dir / Path(attachment.filename).name
                     path.write_bytes(attachment.content)
                     where = f"saved as {path}"
-                self.transcript.append(Line("bot", f"(file {where}, {len(attachment.content)} bytes)"))
-            self.transcript.append(Line("bot", item.text, item.buttons))
+                self._add(Line("bot", f"(file {where}, {len(attachment.content)} bytes)"))
+            self._add(Line("bot", item.text, item.buttons))
             if item.buttons:
                 self.last_buttons = item.buttons
-                self.last_message_id = f"m{next(_message_ids)}"
+                self.last_message_id = message_id or f"m{next(_message_ids)}"
             return item.text
         if isinstance(item, Edit):
-            self.transcript.append(Line("bot", f"(edited) {item.text}", item.buttons))
-            self.last_buttons = item.buttons
+            self._add(Line("bot", f"(edited) {item.text}", item.buttons))
+            if message_id is None or message_id == self.last_message_id:
+                self.last_buttons = item.buttons  # an older message's edit leaves the latest buttons alone
             return item.text
         if isinstance(item, Delete):
-            self.transcript.append(Line("bot", f"(deletes message {item.message_id})"))
+            self._add(Line("bot", f"(deletes message {item.message_id})"))
             return None
         assert isinstance(item, Notice)
-        self.transcript.append(Line("bot", f"({item.text})"))
+        self._add(Line("bot", f"({item.text})"))
         return item.text
+
+    def receive(self, item: OutgoingMessage | Edit) -> str:
+        """Show what the outbox delivered to this chat; returns the message's id (new for a message)."""
+        if isinstance(item, Edit):
+            self._record(item, item.message_id)
+            return item.message_id
+        message_id = f"c{_run_id}-{next(_message_ids)}"  # unique across console processes on one store
+        self._record(item, message_id)
+        return message_id
 
     def lines(self) -> list[str]:
         """The transcript rendered, one entry per message."""
         return [line.render() for line in self.transcript]
 
 
-async def run_console(chat: ConsoleChat, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Read lines until end of input and print the bot's answers; ``#N`` presses button N.
+class ConsoleAdapter:
+    """The console as a platform the outbox delivers to: rows addressed to this terminal's chat are shown.
 
-    When input is not a terminal, each line is echoed so a scripted session reads as a transcript.
+    One adapter serves one :class:`ConsoleChat`; its worker claims only rows for that chat (see
+    :meth:`chats`), so several consoles on one sandbox database each receive their own person's messages.
     """
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    if chat.files_dir is None:
-        chat.files_dir = Path(tempfile.gettempdir()) / "sosbot-files" / chat.user_id
-    interactive = stdin.isatty()
-    if interactive:
-        stdout.write("Type /help, or text; #N presses button N; Ctrl-D quits.\n")
-    for raw in _lines(stdin, stdout, interactive):
-        line = raw.strip()
-        if not line:
-            continue
-        start = len(chat.transcript)
-        if line.startswith("#") and line[1:].isdigit():
-            flat = [b for row in chat.last_buttons for b in row]
-            number = int(line[1:])
-            if not 1 <= number <= len(flat):
-                stdout.write(f"(no button #{number})\n")
-                continue
-            await chat.press(number)
-        else:
-            await chat.say(line)
-        new = chat.transcript[start:]
-        shown = new if not interactive else new[1:]
-        stdout.write("\n".join(entry.render() for entry in shown) + "\n")
-        stdout.flush()
-    return 0
 
+    platform = PLATFORM
 
-def _lines(stdin: TextIO, stdout: TextIO, interactive: bool) -> Iterable[str]:
-    while True:
-        if interactive:
-            stdout.write("> ")
-            stdout.flush()
-        line = stdin.readline()
-        if not line:
-            return
-        yield line
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    def chats(self) -> tuple[str, ...]:
+        """The chat ids this adapter delivers to."""
+        assert self.chat.chat is not None
+        return (self.chat.chat.chat_id,)
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """None: console input comes from the terminal, not over HTTP."""
+        return ()
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    async def send(self, message: OutgoingMessage) -> str:
+        """Show a pushed message (with its numbered buttons); returns its console message id."""
+        self._check(message.chat)
+        return self.chat.receive(message)
+
+    async def edit(self, edit: Edit) -> None:
+        """Show the new text of a message, marked as edited."""
+        self._check(edit.chat)
+        self.chat.receive(edit)
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        """A terminal cannot take back what it printed: nothing is shown."""
+        self._check(chat)
+
+    def _check(self, chat: ChatRef) -> None:
+        if chat.chat_id not in self.chats():
+            raise DeliveryError(FailureKind.REJECTED, "not this console's chat")

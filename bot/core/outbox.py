@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -88,9 +88,15 @@ class OutboxWorker:
         on_progress: Progress | None = None,
         pacer: Pacer | None = None,
         heartbeat: Heartbeat | None = None,
+        platforms: Collection[str] | None = None,
+        chats: Collection[str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
+        # Which rows this worker claims (all when None): the main process serves Telegram and Slack, each
+        # console process its own person's chat, so no worker fails rows another one delivers.
+        self.platforms = None if platforms is None else tuple(platforms)
+        self.chats = None if chats is None else tuple(chats)
         self.config = config or WorkerConfig()
         scale = self.config.time_scale
         base = DEFAULT_LIMITS if limits is None else limits
@@ -138,7 +144,12 @@ class OutboxWorker:
             self.heartbeat.running = False
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            flusher.cancel()
+            if stop.is_set():
+                # Let the flusher finish the write it may be in: cancelling it mid-transaction would leave a
+                # connection to be rolled back by the garbage collector (a traceback as the process quits).
+                self._flush_now.set()
+            else:  # run() itself failed or was cancelled
+                flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             try:
@@ -177,7 +188,9 @@ class OutboxWorker:
         # Not scaled: the lease must outlast a row's real time in flight, whatever the pacing scale.
         lease = timedelta(seconds=self.config.lease)
         async with self.sessions() as session, session.begin():
-            rows = await deliveries.claim(session, min(room, self.config.batch), lease)
+            rows = await deliveries.claim(
+                session, min(room, self.config.batch), lease, platforms=self.platforms, chats=self.chats
+            )
         loop = asyncio.get_running_loop()
         now = loop.time()
         for row in rows:
@@ -198,7 +211,8 @@ class OutboxWorker:
         async with self.sessions() as session:
             result = await session.execute(
                 select(func.count(Delivery.id)).where(
-                    Delivery.status.in_([deliveries.PENDING, deliveries.LEASED])
+                    Delivery.status.in_([deliveries.PENDING, deliveries.LEASED]),
+                    *deliveries.served(self.platforms, self.chats),
                 )
             )
             return int(result.scalar_one())
