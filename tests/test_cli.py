@@ -115,6 +115,7 @@ def test_a_taken_port_moves_the_sandbox_and_stops_a_real_deployment(tmp_path: Pa
 
         key = sosbot(["gen-key"], tmp_path).stdout.strip()
         real = sosbot(["run"], tmp_path, "", SOS_HTTP_PORT=str(port), SOS_TELEGRAM_TOKEN="1:x", SOS_DATA_KEY=key,
+                      SOS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'real.db'}",
                       SOS_TELEGRAM_API_URL="http://127.0.0.1:9/bot", SOS_DEFAULT_LANGUAGE="fr")  # fmt: skip
     assert real.returncode == 2
     assert real.stderr.strip().splitlines() == [

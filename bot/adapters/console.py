@@ -34,6 +34,7 @@ from bot.core.events import (
     OutgoingMessage,
     TextEvent,
 )
+from bot.core.receipts import keep_receipt
 
 PLATFORM = "console"
 _event_ids = itertools.count(1)
@@ -130,7 +131,15 @@ class ConsoleChat:
     async def send(self, event: Event) -> list[str]:
         """Dispatch any event and record the answers."""
         outcome = await self.dispatcher.handle(event)
-        recorded = [self._record(item) for item in outcome.outgoing]
+        recorded: list[str | None] = []
+        for item in outcome.outgoing:
+            if isinstance(item, OutgoingMessage):
+                message_id = f"c{_run_id}-{next(_message_ids)}"
+                recorded.append(self._record(item, message_id))
+                # A message the bot takes back later (a report's summary) is found by its receipt.
+                await keep_receipt(self.dispatcher.sessions, item, message_id)
+            else:
+                recorded.append(self._record(item))
         return [text for text in recorded if text is not None]
 
     def _add(self, line: Line) -> None:

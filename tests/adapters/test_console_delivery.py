@@ -41,7 +41,7 @@ async def test_the_relay_crosses_between_two_consoles_with_buttons_to_press(app:
     rafael = await full_report(app, "rafael")  # defender, Portuguese
     assert isinstance(rafael, ConsoleChat)
     await rafael.press_button(
-        next(b for row in rafael.last_buttons for b in row if b.payload.endswith(":send"))
+        next(b for row in rafael.last_buttons for b in row if b.action == "report-send")
     )
     async with console_delivery(app, amina), console_delivery(app, rafael):
         await until(shown(amina, f"بلاغ تهديد جديد \u2068{REF}\u2069"))  # the triage alert, in her language
