@@ -45,6 +45,8 @@ i18n: $(STAMP)
 			$(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$lang; \
 		fi; \
 	done
+	# Babel's built-in Arabic (and European Portuguese) plural header disagrees with CLDR's order: put ours back.
+	$(BIN)/python -m bot.core.plural_forms
 	$(MAKE) i18n-compile
 
 i18n-compile: $(STAMP)

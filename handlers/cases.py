@@ -310,7 +310,7 @@ async def mycases(ctx: Context, event: Event) -> None:
         ctx.reply(ctx._("You have not reported anything."))
         return
     lines = [ctx.ngettext("{n} report:", "{n} reports:", len(found))]
-    lines += [f"{c.reference} — {ctx._(STATUS_LABELS[c.status])}" for c in found]
+    lines += [" — ".join((c.reference, ctx._(STATUS_LABELS[c.status]))) for c in found]
     buttons = [
         [Button(ctx._("Add information to {reference}", reference=c.reference), "case-answer", str(c.id))]
         for c in found

@@ -50,7 +50,8 @@ async def help_(ctx: Context, event: Event) -> None:
     lines.append(ctx._("What you can do:"))
     for name, route in ctx.router.commands.items():
         if route.summary and ctx.person.role in route.roles:
-            lines.append(f"• {localised_word(name, ctx.locale).upper()} — {ctx._(route.summary)}")
+            summary = ctx._(route.summary)
+            lines.append(f"• {localised_word(name, ctx.locale).upper()} — {summary}")
     ctx.reply("\n".join(lines))
 
 

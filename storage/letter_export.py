@@ -34,14 +34,16 @@ def to_html(letter: Letter, body: str, language: str, signatories: list[Signator
     )
     paragraphs = "\n".join(f"<p>{html.escape(p)}</p>" for p in body.split("\n\n"))
     title = html.escape(t.gettext("Collective letter {reference}", reference=letter.reference))
+    addressee = html.escape(t.gettext("To: {addressee}", addressee=letter.addressee))
+    heading = html.escape(t.ngettext("{n} signatory", "{n} signatories", len(signatories)))
     return f"""<!DOCTYPE html>
 <html lang="{language}" dir="{direction}">
 <head><meta charset="utf-8"><title>{title}</title></head>
 <body>
 <h1>{title}</h1>
-<p class="addressee">{html.escape(t.gettext("To: {addressee}", addressee=letter.addressee))}</p>
+<p class="addressee">{addressee}</p>
 {paragraphs}
-<h2>{html.escape(t.ngettext("{n} signatory", "{n} signatories", len(signatories)))}</h2>
+<h2>{heading}</h2>
 <ol class="signatories">
 {rows}
 </ol>

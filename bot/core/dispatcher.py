@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import SecretariatIdentity, Settings
 from bot.core import metrics
-from bot.core.commands import build_aliases, normalise_word
+from bot.core.commands import build_aliases, match_command
 from bot.core.context import FLOW_ACTION_PREFIX, Context
 from bot.core.events import (
     ActionEvent,
@@ -158,7 +158,7 @@ class Dispatcher:
         """Pick the handler; answer hints for what matches nothing. None means nothing to run."""
         event = ctx.event
         if isinstance(event, CommandEvent):
-            return self._command(ctx, event.name, " ".join(event.args))
+            return self._command(ctx, " ".join((event.name, *event.args)))
         if isinstance(event, ActionEvent):
             return self._action(ctx, event)
         if isinstance(event, FormEvent):
@@ -170,22 +170,22 @@ class Dispatcher:
             return self._text(ctx, event)
         return None
 
-    def _command(self, ctx: Context, word: str, rest: str) -> Resolved | None:
-        name = self.aliases.get(normalise_word(word))
-        route = self.router.commands.get(name) if name else None
-        if route is None:
+    def _command(self, ctx: Context, text: str) -> Resolved | None:
+        matched = match_command(self.aliases, text)
+        route = self.router.commands.get(matched[0]) if matched else None
+        if matched is None or route is None:
             ctx.reply(ctx._("I don't know that command. Type HELP to see what you can do."))
             return None
-        return Resolved(route, rest.strip())
+        return Resolved(route, matched[1].strip())
 
     def _text(self, ctx: Context, event: TextEvent) -> Resolved | None:
         text = event.text.strip()
-        word, _, rest = text.partition(" ")
+        matched = match_command(self.aliases, text)
         in_flow = ctx.conversation is not None
         # Inside a flow only a lone command word interrupts it, so an answer such as "help us" stays an answer.
-        if text.startswith("/") or (normalise_word(word) in self.aliases and (not in_flow or not rest)):
+        if text.startswith("/") or (matched is not None and (not in_flow or not matched[1])):
             if ctx.chat.is_private or text.startswith("/"):
-                return self._command(ctx, word, rest)
+                return self._command(ctx, text)
         if ctx.conversation is not None:
             flow = self.router.flows.get(ctx.conversation.flow)
             route = flow.steps.get(ctx.conversation.step) if flow else None
