@@ -51,8 +51,8 @@ def test_demo_plays_to_the_end_by_itself(tmp_path: Path) -> None:
         "bot> Colectivo Tierra y Libertad está verificada; 1 miembro confirmado." not in out
     )  # Sam reads English
     assert "bot> Colectivo Tierra y Libertad is verified; 1 member confirmed." in out
-    assert "bot> \u200fأنت مسجَّل بصفة:" in out  # a right-to-left mark first: Telegram aligns it right
-    assert "bot> Está registado/a como: defensor." in out
+    assert "bot> \u200fصفتك المسجَّلة:" in out  # a right-to-left mark first: Telegram aligns it right
+    assert "bot> Está registrado/a como: defensor." in out  # Luiza reads Brazilian Portuguese
     assert out.rstrip().endswith("demo finished: every step was answered")
     assert "SANDBOX-TOKEN" not in result.stderr
 

@@ -29,7 +29,7 @@ from bot.core.events import (
     OutgoingMessage,
     TextEvent,
 )
-from bot.core.i18n import Translator, current, resolve_locale
+from bot.core.i18n import Translator, current, normalise_language, resolve_locale
 from bot.core.router import Route, Router
 from storage.models import Person, Role
 from storage.repositories import Store
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # Below the connection pool (see storage.db), so a handler never waits for a database connection.
 MAX_CONCURRENT_EVENTS = 16
 MAX_TEXT_LENGTH = 4000  # a sane bound below both platforms' message sizes; longer input is refused
+WELCOME = "welcome"  # the action onboarding registers to greet a newcomer (language choice, then start)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Dispatcher:
                 store = Store(session)
                 if not await store.events.claim(event.chat.platform, event.event_id):
                     return Outcome(duplicate=True)
-                person = await self._person(store, event)
+                person, created = await self._person(store, event)
                 translator = Translator(
                     resolve_locale(
                         person.language, event.actor.language_hint, self.settings.default_language
@@ -98,14 +99,14 @@ class Dispatcher:
                 )
                 ctx = Context(event, person, store, translator, self.settings, conversation)
                 ctx.router = self.router
-                await self._dispatch(ctx)
+                await self._dispatch(ctx, newcomer=created and person.language is None)
                 return Outcome(ctx.outgoing)
         except Exception as error:
             self._log_failure(event, error)
             metrics.FAILURES.labels(event.chat.platform).inc()
             return Outcome([self._apology(event, translator)])
 
-    async def _person(self, store: Store, event: Event) -> Person:
+    async def _person(self, store: Store, event: Event) -> tuple[Person, bool]:
         actor = event.actor
         person, created = await store.persons.get_or_create(
             actor.platform,
@@ -127,9 +128,9 @@ class Dispatcher:
             await store.audit.record(
                 person.id, "person.created", f"person:{person.id}", platform=actor.platform
             )
-        return person
+        return person, created
 
-    async def _dispatch(self, ctx: Context) -> None:
+    async def _dispatch(self, ctx: Context, *, newcomer: bool = False) -> None:
         event = ctx.event
         if self._too_long(event):
             ctx.reply(
@@ -141,6 +142,17 @@ class Dispatcher:
                 )
             )
             return
+        welcome = self.router.actions.get(WELCOME)
+        if newcomer and welcome is not None and ctx.chat.is_private:
+            # A first message that is no command, or a platform language the bot does not speak: offer the
+            # five languages before anything else, so nobody starts in a language they cannot read.
+            hint = event.actor.language_hint
+            unspoken = bool(hint) and normalise_language(hint) is None
+            known = self._known(event)
+            if known is None or (unspoken and known not in {"", "start", "language"}):
+                await welcome.handler(ctx, event)
+                if known is None:
+                    return
         resolved = await self._resolve(ctx)
         if resolved is None:
             return
@@ -169,6 +181,20 @@ class Dispatcher:
         if isinstance(event, TextEvent):
             return self._text(ctx, event)
         return None
+
+    def _known(self, event: Event) -> str | None:
+        """The command an event asks for, without side effects: None for text that is no command, "" for
+        buttons, forms and unknown ``/commands`` (which answer for themselves)."""
+        if isinstance(event, CommandEvent):
+            text = " ".join((event.name, *event.args))
+        elif isinstance(event, TextEvent):
+            text = event.text.strip()
+        else:
+            return ""
+        matched = match_command(self.aliases, text)
+        if matched is None:
+            return "" if isinstance(event, CommandEvent) or text.startswith("/") else None
+        return matched[0]
 
     def _command(self, ctx: Context, text: str) -> Resolved | None:
         matched = match_command(self.aliases, text)

@@ -17,6 +17,7 @@ from bot.adapters.console import ConsoleChat
 from bot.adapters.emulators.slack import SlackUser
 from bot.adapters.emulators.telegram import User
 from bot.adapters.telegram.render import RLM
+from tests.clock import YEAR
 from tests.rigs import SlackRig, TelegramRig, slack_rig, telegram_rig
 from tests.support import chat
 
@@ -127,9 +128,9 @@ async def person(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterat
 async def test_onboarding_in_three_languages(person: Driver) -> None:
     [greeting] = await person.say("/start")
     assert greeting.startswith("Hello Ana, this is the SOS bot of the network's Solidarity System.")
-    assert await person.press("Español") == ["A partir de ahora te escribiré en Español."]
+    assert await person.press("Español") == ["A partir de ahora le escribiré en Español."]
     [help_text] = await person.say("AYUDA")
-    assert help_text.startswith("Estás registrado/a como: defensor.\nLo que puedes hacer:")
+    assert help_text.startswith("Está registrado/a como: defensor/a.\nLo que puede hacer:")
     await person.say("/language")
     assert await person.press("العربية") == ["من الآن فصاعدًا سأكتب إليك باللغة \u2068العربية\u2069."]
 
@@ -174,4 +175,4 @@ async def test_a_threat_report_end_to_end(person: Driver) -> None:
     )
     assert "When: Two days ago" in summary and "Support asked: Legal support" in summary
     [stored] = await person.press("Send the report")
-    assert stored.startswith("Your report is stored as SOS-2026-0001.")
+    assert stored.startswith(f"Your report is stored as SOS-{YEAR}-0001.")

@@ -17,8 +17,10 @@ from storage.letter_export import to_csv, to_html
 from storage.letters import LetterRepository
 from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
 from storage.outbox import to_message
+from tests.clock import FUTURE, YEAR
 from tests.handlers.test_appeals import setup_network
 from tests.support import chat
+from tests.travel import python_m
 
 SIGN = Button("Sign", "sign", "1")
 
@@ -29,13 +31,13 @@ async def publish(app: App, mode: str = "Organisations") -> None:
     await sam.say("/letter new")
     await sam.say("Attorney General of Guatemala")
     await sam.say("We, member organisations of the network, call for the release of Ana López.")
-    await sam.say("2030-01-31 12:00")
+    await sam.say(f"{FUTURE}-01-31 12:00")
     [saved] = await sam.press(mode)
-    assert saved == "CL-2026-001 saved. Next: LETTER translate, target, then publish."
+    assert saved == f"CL-{YEAR}-001 saved. Next: LETTER translate, target, then publish."
     await sam.say(
-        "/letter translate CL-2026-001 es Nosotras, organizaciones miembros de la red, pedimos la liberación de Ana López."
+        f"/letter translate CL-{YEAR}-001 es Nosotras, organizaciones miembros de la red, pedimos la liberación de Ana López."
     )
-    assert await sam.say("/letter publish CL-2026-001") == ["CL-2026-001 goes to 4 targets."]
+    assert await sam.say(f"/letter publish CL-{YEAR}-001") == [f"CL-{YEAR}-001 goes to 4 targets."]
     async with app.sessions() as session, session.begin():  # the worker delivered every copy
         for row in (await session.execute(select(Delivery))).scalars().all():
             row.status, row.platform_message_id = "sent", f"m-{row.id}"
@@ -57,19 +59,19 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
         rows = (await session.execute(select(Delivery))).scalars().all()
     spanish = to_message(next(r for r in rows if r.chat_id == "g-americas"))
     assert spanish.text.startswith(
-        "✍️ Carta colectiva CL-2026-001\nA: Attorney General of Guatemala\n\nNosotras"
+        f"✍️ Carta colectiva CL-{YEAR}-001\nA: Attorney General of Guatemala\n\nNosotras"
     )
     assert spanish.text.endswith("0 organizaciones han firmado.") and spanish.buttons[0][0].label == "Firmar"
 
     lucia = chat(app, "lucia")
     [confirm] = await lucia.press_button(SIGN)
-    assert confirm == "Esto publicará: ProDESC (Mexico). Tu nombre solo se muestra si así lo eliges."
+    assert confirm == "Esto publicará: ProDESC (Mexico). Su nombre solo se muestra si así lo elige."
     assert await lucia.press("Firmar por ProDESC") == [
-        "Firmado. ¡Gracias! Escribe RETIRAR CL-2026-001 para retirar la firma antes de la fecha límite."
+        f"Firmado. ¡Gracias! Escriba RETIRAR CL-{YEAR}-001 para retirar la firma antes de la fecha límite."
     ]
     await second_prodesc_member(app)
     [already] = await chat(app, "mateo", hint="es").press_button(SIGN)
-    assert already.startswith("ProDESC ya firmó CL-2026-001 el ")
+    assert already.startswith(f"ProDESC ya firmó CL-{YEAR}-001 el ")
     joseph = chat(app, "joseph")
     await joseph.press_button(SIGN)
     await joseph.press("Sign and show my name")
@@ -81,8 +83,8 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
         "2 organisations have signed."
     )
 
-    assert await lucia.say("/withdraw CL-2026-001") == [
-        "Se retiró la firma de CL-2026-001. Puedes volver a firmar antes de la fecha límite."
+    assert await lucia.say(f"/withdraw CL-{YEAR}-001") == [
+        f"Se retiró la firma de CL-{YEAR}-001. Puede volver a firmar antes de la fecha límite."
     ]
     async with app.sessions() as session:
         edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
@@ -107,7 +109,7 @@ async def test_two_members_pressing_at_once_give_one_signature(any_app: App) -> 
         ),  # type: ignore[arg-type]
     )
     texts = sorted(item.text for outcome in outcomes for item in outcome.outgoing)  # type: ignore[union-attr]
-    assert texts[0] == "ProDESC ya firmó CL-2026-001." or texts[0].startswith("Firmado.")
+    assert texts[0] == f"ProDESC ya firmó CL-{YEAR}-001." or texts[0].startswith("Firmado.")
     assert sum(t.startswith("Firmado.") for t in texts) == 1
     async with any_app.sessions() as session:
         assert len((await session.execute(select(Signature))).scalars().all()) == 1
@@ -127,9 +129,9 @@ async def test_refusals_deadline_and_forged_buttons(app: App) -> None:
         letter = (await session.execute(select(Letter))).scalar_one()
         letter.deadline = utcnow() - timedelta(minutes=1)
     assert await chat(app, "lucia").press_button(SIGN) == ["Se terminó el plazo para firmar."]
-    assert await chat(app, "lucia").say("/withdraw CL-2026-001") == ["Se terminó el plazo para firmar."]
+    assert await chat(app, "lucia").say(f"/withdraw CL-{YEAR}-001") == ["Se terminó el plazo para firmar."]
     for who in ("lucia", "rafael"):
-        [refusal] = await chat(app, who).say("/letter publish CL-2026-001")
+        [refusal] = await chat(app, who).say(f"/letter publish CL-{YEAR}-001")
         assert refusal.startswith(("Lo siento", "Desculpe"))
 
 
@@ -139,8 +141,10 @@ async def test_reminders_thanks_and_export(app: App) -> None:
     await lucia.press_button(SIGN)
     await lucia.press("Firmar por ProDESC")
     sam = chat(app, "sam")
-    assert await sam.say("/letter remind CL-2026-001") == ["2 reminders queued."]  # Joseph and Awa, not Lucía
-    assert await sam.say("/letter close CL-2026-001") == ["CL-2026-001 is closed."]
+    assert await sam.say(f"/letter remind CL-{YEAR}-001") == [
+        "2 reminders queued."
+    ]  # Joseph and Awa, not Lucía
+    assert await sam.say(f"/letter close CL-{YEAR}-001") == [f"CL-{YEAR}-001 is closed."]
     async with app.sessions() as session:
         rows = (
             (await session.execute(select(Delivery).where(Delivery.subject.like("letter:1:%"))))
@@ -153,7 +157,7 @@ async def test_reminders_thanks_and_export(app: App) -> None:
     reminders = sorted(r.chat_id for r in rows if r.subject == "letter:1:remind")
     thanks = [to_message(r).text for r in rows if r.subject == "letter:1:thanks"]
     assert reminders == ["dm-awa", "dm-joseph"]
-    assert thanks == ["Gracias por firmar CL-2026-001. La firma está cerrada."]
+    assert thanks == [f"Gracias por firmar CL-{YEAR}-001. Ya no se reciben firmas."]
 
     table = list(csv.reader(io.StringIO(to_csv(signatories))))
     assert table[0] == ["organisation", "country", "signer", "signed_at"]
@@ -185,7 +189,6 @@ class _Collect(HTMLParser):
 async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: object) -> None:
     import os
     import subprocess
-    import sys
     from pathlib import Path
 
     await publish(app)
@@ -199,18 +202,18 @@ async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: obj
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
     env["SOS_DATABASE_URL"] = app.settings.database_url
     result = subprocess.run(  # noqa: ASYNC221  (the operator's command, run as they would)
-        [sys.executable, "-m", "bot", "export-letter", "cl-2026-001", "--language", "es", "--out", str(out)],
+        python_m("bot", "export-letter", f"cl-{YEAR}-001", "--language", "es", "--out", str(out)),
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = list(csv.reader(io.StringIO((out / "CL-2026-001.csv").read_text())))
+    rows = list(csv.reader(io.StringIO((out / f"CL-{YEAR}-001.csv").read_text())))
     assert [row[:3] for row in rows] == [
         ["organisation", "country", "signer"],
         ["ProDESC", "Mexico", ""],
         ["Comité des femmes rurales", "Senegal", "Awa Diop"],
     ]
     parser = _Collect()
-    parser.feed((out / "CL-2026-001.html").read_text())
+    parser.feed((out / f"CL-{YEAR}-001.html").read_text())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"}
     assert parser.items == ["ProDESC (Mexico)", "Comité des femmes rurales (Senegal) — Awa Diop"]
 
@@ -221,8 +224,10 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     await lucia.press_button(SIGN)
     await lucia.press("Firmar por ProDESC")
     sam = chat(app, "sam")
-    answers = await sam.say("/letter translate CL-2026-001 es Pedimos la liberación inmediata de Ana López.")
-    assert answers == ["CL-2026-001 saved (es).", "1 signer was told what changed."]
+    answers = await sam.say(
+        f"/letter translate CL-{YEAR}-001 es Pedimos la liberación inmediata de Ana López."
+    )
+    assert answers == [f"CL-{YEAR}-001 saved (es).", "1 signer was told what changed."]
     async with app.sessions() as session:
         rows = (
             (await session.execute(select(Delivery).where(Delivery.subject == "letter:1:changed")))
@@ -233,8 +238,8 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     [told] = rows
     assert told.chat_id == "dm-lucia"
     assert to_message(told).text == (
-        "La carta colectiva CL-2026-001 que firmaste cambió (su texto en es). Aquí está ahora; puedes retirar tu "
-        "firma antes de la fecha límite con RETIRAR CL-2026-001.\n\nPedimos la liberación inmediata de Ana López."
+        f"La carta colectiva CL-{YEAR}-001 que firmó cambió (su texto en es). Aquí está ahora; puede retirar su "
+        f"firma antes de la fecha límite con RETIRAR CL-{YEAR}-001.\n\nPedimos la liberación inmediata de Ana López."
     )
     spanish_copy = next(e for e in edits if e.chat_id == "g-americas")
     assert "Pedimos la liberación inmediata de Ana López." in to_message(spanish_copy).text
@@ -246,15 +251,15 @@ async def test_export_in_chat_sends_the_csv_and_the_document(app: App) -> None:
     await lucia.press_button(SIGN)
     await lucia.press("Firmar por ProDESC")
     sam = chat(app, "sam")
-    assert await sam.say("/letter export CL-2026-001 es") == ["CL-2026-001: 1 signatory."]
+    assert await sam.say(f"/letter export CL-{YEAR}-001 es") == [f"CL-{YEAR}-001: 1 signatory."]
     assert [line.text for line in sam.transcript[-3:-1]] == [
-        f"(file CL-2026-001.csv, {len(sam.files['CL-2026-001.csv'])} bytes)",
-        f"(file CL-2026-001.html, {len(sam.files['CL-2026-001.html'])} bytes)",
+        f"(file CL-{YEAR}-001.csv, {len(sam.files[f'CL-{YEAR}-001.csv'])} bytes)",
+        f"(file CL-{YEAR}-001.html, {len(sam.files[f'CL-{YEAR}-001.html'])} bytes)",
     ]
-    rows = list(csv.reader(io.StringIO(sam.files["CL-2026-001.csv"].decode())))
+    rows = list(csv.reader(io.StringIO(sam.files[f"CL-{YEAR}-001.csv"].decode())))
     assert [row[:3] for row in rows] == [["organisation", "country", "signer"], ["ProDESC", "Mexico", ""]]
     parser = _Collect()
-    parser.feed(sam.files["CL-2026-001.html"].decode())
+    parser.feed(sam.files[f"CL-{YEAR}-001.html"].decode())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"} and parser.items == ["ProDESC (Mexico)"]
 
 
@@ -278,5 +283,7 @@ async def test_letters_close_by_themselves_at_the_deadline(app: App) -> None:
             .all()
         )
     assert letter.status == "closed"
-    assert [to_message(t).text for t in thanks] == ["Gracias por firmar CL-2026-001. La firma está cerrada."]
+    assert [to_message(t).text for t in thanks] == [
+        f"Gracias por firmar CL-{YEAR}-001. Ya no se reciben firmas."
+    ]
     assert await close_due_letters(app.sessions, "en") == 0  # closed once
