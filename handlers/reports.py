@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.commands import same_word
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Button, Event, TextEvent
 from bot.core.i18n import N_, translator
@@ -122,6 +123,8 @@ async def answer(ctx: Context, event: Event) -> None:
         )
         return
     if step.choices is not None and step.name != "support":
+        # A choice's label typed instead of pressed («otra persona», «OTRA PERSONA») is that choice.
+        value = next((key for key, label in step.choices.items() if same_word(value, ctx._(label))), value)
         if value not in step.choices:
             ctx.reply(ctx._("Please choose one of the buttons."))
             _ask(ctx, step)

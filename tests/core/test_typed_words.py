@@ -191,3 +191,17 @@ def test_the_check_refuses_a_panic_word_that_erases_data(monkeypatch: pytest.Mon
     monkeypatch.setattr(spanish, "pgettext", lambda context, word: "borrar" if word == "clear" else word)
     monkeypatch.setattr(spanish, "gettext", lambda message, **values: "Borrar mis datos")
     assert word_problems(["clear"], "es") == ["es: the panic word 'borrar' also erases data"]
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [("en", "another person"), ("es", "OTRA PERSONA"), ("fr", "une autre personne"), ("ar", "شخص آخر")],
+)
+async def test_a_choice_typed_instead_of_pressed_is_that_choice(app: App, language: str, typed: str) -> None:
+    t = translator(language)
+    person = chat(app, f"reporter-{language}", hint=language)
+    await person.say("/report")
+    assert await person.say(typed) == [t.gettext("Names of the people at risk, if you wish (or - to skip).")]
+    async with app.sessions() as session:
+        conversation = (await session.execute(select(Conversation))).scalar_one()
+    assert conversation.step == "names" and conversation.data.get("who") == "person"
