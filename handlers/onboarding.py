@@ -6,7 +6,7 @@ from bot.config import LANGUAGES
 from bot.core.commands import localised_word
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.core.i18n import LANGUAGE_NAMES, N_, Translator, translator
 from bot.core.router import Router
 from handlers.labels import role_label
 
@@ -21,11 +21,16 @@ def language_buttons() -> list[list[Button]]:
 @router.command("start", summary=N_("introduce the bot and what it stores"))
 async def start(ctx: Context, event: Event) -> None:
     """Greet the person in their language and say what the bot does and stores."""
-    name = event.actor.display_name or ctx._("friend")
+    name = event.actor.display_name
+    hello = (
+        ctx._("Hello {name}, this is the SOS bot of the network's Solidarity System.", name=name)
+        if name
+        else ctx._("Hello, this is the SOS bot of the network's Solidarity System.")
+    )
     ctx.reply(
         "\n\n".join(
             (
-                ctx._("Hello {name}, this is the SOS bot of the network's Solidarity System.", name=name),
+                hello,
                 ctx._(
                     "Defenders can report a threat here in private; the secretariat answers within hours. "
                     "Members receive urgent appeals and sign collective letters on behalf of their organisation."
@@ -42,6 +47,15 @@ async def start(ctx: Context, event: Event) -> None:
     )
 
 
+@router.action("welcome")
+async def welcome(ctx: Context, event: Event) -> None:
+    """A newcomer who wrote no command, or whose platform language is not one of ours: the five languages
+    first (the question asked in each of them, each language named in itself), then the start message."""
+    question = "\n".join(translator(code).gettext("Choose your language:") for code in LANGUAGES)
+    ctx.reply(question, language_buttons())
+    await start(ctx, event)
+
+
 @router.command("help", summary=N_("list the commands you can use"))
 async def help_(ctx: Context, event: Event) -> None:
     """List only the commands the person's role may use, with the words of their language."""
@@ -50,7 +64,8 @@ async def help_(ctx: Context, event: Event) -> None:
     lines.append(ctx._("What you can do:"))
     for name, route in ctx.router.commands.items():
         if route.summary and ctx.person.role in route.roles:
-            lines.append(f"• {localised_word(name, ctx.locale).upper()} — {ctx._(route.summary)}")
+            summary = ctx._(route.summary)
+            lines.append(f"• {localised_word(name, ctx.locale).upper()} — {summary}")
     ctx.reply("\n".join(lines))
 
 

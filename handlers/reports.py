@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.commands import same_word
 from bot.core.context import ECHOES_KEY, ERASE_KEY, Context
 from bot.core.events import ActionEvent, Button, Event, FormEvent, FormField, TextEvent
 from bot.core.i18n import N_
@@ -166,6 +167,8 @@ async def answer(ctx: Context, event: Event) -> None:
     elif step.name == "support":
         await _support(ctx, event, value)
     elif step.choices is not None:
+        # A choice's label typed instead of pressed («otra persona», «OTRA PERSONA») is that choice.
+        value = next((key for key, label in step.choices.items() if same_word(value, ctx._(label))), value)
         if value not in step.choices:
             ctx.reply(ctx._("Please choose one of the buttons."))
             _ask(ctx, step)

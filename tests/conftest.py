@@ -2,6 +2,9 @@
 
 PostgreSQL is the server on 127.0.0.1:5432 (user postgres, trust auth). Under ``CI=true`` an unreachable
 server fails the run instead of skipping, so storage tests can never silently run on SQLite alone.
+
+``SOS_TEST_CLOCK=YYYY-MM-DD`` (or ``--clock YYYY-MM-DD``) runs the whole suite with the clock moved there
+(time-machine, ticking on), so a date bug fails CI rather than the users; CI runs the suite once each way.
 """
 
 from __future__ import annotations
@@ -12,18 +15,55 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import time_machine
 
 from bot.app import App, build_app
 from bot.config import SecretariatIdentity, Settings
 from storage.migrate import upgrade
+from tests import travel
 
 PG_ADMIN_DSN = os.environ.get("SOS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES_TO_KEEP = {"alembic_version"}
 T = TypeVar("T")
+_TRAVELLER = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("SOS_TEST_CLOCK") or None,
+        help="run every test with the clock moved to this date (YYYY-MM-DD, UTC); default $SOS_TEST_CLOCK",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One journey for the whole session, started before test modules are imported: module-level values
+    # (tests.clock.YEAR), the event loops, the emulators and the bot's own threads all see the moved clock.
+    # It ticks, so timeouts and pacing measured by the wall clock keep working.
+    clock = config.getoption("--clock")
+    if clock:
+        traveller = time_machine.travel(datetime.fromisoformat(clock).replace(tzinfo=UTC), tick=True)
+        traveller.start()
+        config.stash[_TRAVELLER] = traveller
+        travel.MOVED = True  # subprocesses follow through tests.travel.python_m
+    # Not an operator variable: the bot refuses unknown SOS_* variables, in this process and its children.
+    os.environ.pop("SOS_TEST_CLOCK", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    clock = config.getoption("--clock")
+    return f"clock moved to {clock} (time-machine, ticking)" if clock else None
 
 
 def _in_thread(function: Callable[[], T]) -> T:

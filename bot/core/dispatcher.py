@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import SecretariatIdentity, Settings
 from bot.core import metrics
-from bot.core.commands import build_aliases, normalise_word
+from bot.core.commands import build_aliases, match_command
 from bot.core.context import FLOW_ACTION_PREFIX, Context
 from bot.core.events import (
     ActionEvent,
@@ -29,7 +29,7 @@ from bot.core.events import (
     OutgoingMessage,
     TextEvent,
 )
-from bot.core.i18n import Translator, current, resolve_locale
+from bot.core.i18n import Translator, current, normalise_language, resolve_locale
 from bot.core.router import Route, Router
 from storage.crypto import SANDBOX_KEY
 from storage.models import Person, Role
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # Below the connection pool (see storage.db), so a handler never waits for a database connection.
 MAX_CONCURRENT_EVENTS = 16
 MAX_TEXT_LENGTH = 4000  # a sane bound below both platforms' message sizes; longer input is refused
+WELCOME = "welcome"  # the action onboarding registers to greet a newcomer (language choice, then start)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Dispatcher:
                 store = Store(session)
                 if not await store.events.claim(event.chat.platform, event.event_id):
                     return Outcome(duplicate=True)
-                person = await self._person(store, event)
+                person, created = await self._person(store, event)
                 translator = Translator(
                     resolve_locale(
                         person.language, event.actor.language_hint, self.settings.default_language
@@ -99,14 +100,14 @@ class Dispatcher:
                 )
                 ctx = Context(event, person, store, translator, self.settings, conversation)
                 ctx.router = self.router
-                await self._dispatch(ctx)
+                await self._dispatch(ctx, newcomer=created and person.language is None)
                 return Outcome(ctx.outgoing, language=ctx.locale)
         except Exception as error:
             self._log_failure(event, error)
             metrics.FAILURES.labels(event.chat.platform).inc()
             return Outcome([self._apology(event, translator)])
 
-    async def _person(self, store: Store, event: Event) -> Person:
+    async def _person(self, store: Store, event: Event) -> tuple[Person, bool]:
         actor = event.actor
         person, created = await store.persons.get_or_create(
             actor.platform,
@@ -129,9 +130,9 @@ class Dispatcher:
             await store.audit.record(
                 person.id, "person.created", f"person:{person.id}", platform=actor.platform
             )
-        return person
+        return person, created
 
-    async def _dispatch(self, ctx: Context) -> None:
+    async def _dispatch(self, ctx: Context, *, newcomer: bool = False) -> None:
         event = ctx.event
         if self._too_long(event):
             ctx.reply(
@@ -143,6 +144,17 @@ class Dispatcher:
                 )
             )
             return
+        welcome = self.router.actions.get(WELCOME)
+        if newcomer and welcome is not None and ctx.chat.is_private:
+            # A first message that is no command, or a platform language the bot does not speak: offer the
+            # five languages before anything else, so nobody starts in a language they cannot read.
+            hint = event.actor.language_hint
+            unspoken = bool(hint) and normalise_language(hint) is None
+            known = self._known(event)
+            if known is None or (unspoken and known not in {"", "start", "language"}):
+                await welcome.handler(ctx, event)
+                if known is None:
+                    return
         resolved = await self._resolve(ctx)
         if resolved is None:
             return
@@ -160,7 +172,7 @@ class Dispatcher:
         """Pick the handler; answer hints for what matches nothing. None means nothing to run."""
         event = ctx.event
         if isinstance(event, CommandEvent):
-            return self._command(ctx, event.name, " ".join(event.args))
+            return self._command(ctx, " ".join((event.name, *event.args)))
         if isinstance(event, ActionEvent):
             return self._action(ctx, event)
         if isinstance(event, FormEvent):
@@ -172,25 +184,39 @@ class Dispatcher:
             return self._text(ctx, event)
         return None
 
-    def _command(self, ctx: Context, word: str, rest: str) -> Resolved | None:
-        name = self.aliases.get(normalise_word(word))
-        route = self.router.commands.get(name) if name else None
-        if route is None:
+    def _known(self, event: Event) -> str | None:
+        """The command an event asks for, without side effects: None for text that is no command, "" for
+        buttons, forms and unknown ``/commands`` (which answer for themselves)."""
+        if isinstance(event, CommandEvent):
+            text = " ".join((event.name, *event.args))
+        elif isinstance(event, TextEvent):
+            text = event.text.strip()
+        else:
+            return ""
+        matched = match_command(self.aliases, text)
+        if matched is None:
+            return "" if isinstance(event, CommandEvent) or text.startswith("/") else None
+        return matched[0]
+
+    def _command(self, ctx: Context, text: str) -> Resolved | None:
+        matched = match_command(self.aliases, text)
+        route = self.router.commands.get(matched[0]) if matched else None
+        if matched is None or route is None:
             ctx.reply(ctx._("I don't know that command. Type HELP to see what you can do."))
             return None
-        return Resolved(route, rest.strip())
+        return Resolved(route, matched[1].strip())
 
     def _text(self, ctx: Context, event: TextEvent) -> Resolved | None:
         if event.media is not None and ctx.conversation is None:
             ctx.reply(ctx._("I can only read written messages. Type HELP to see what you can do."))
             return None
         text = event.text.strip()
-        word, _, rest = text.partition(" ")
+        matched = match_command(self.aliases, text)
         in_flow = ctx.conversation is not None
         # Inside a flow only a lone command word interrupts it, so an answer such as "help us" stays an answer.
-        if text.startswith("/") or (normalise_word(word) in self.aliases and (not in_flow or not rest)):
+        if text.startswith("/") or (matched is not None and (not in_flow or not matched[1])):
             if ctx.chat.is_private or text.startswith("/"):
-                return self._command(ctx, word, rest)
+                return self._command(ctx, text)
         if ctx.conversation is not None:
             flow = self.router.flows.get(ctx.conversation.flow)
             route = flow.steps.get(ctx.conversation.step) if flow else None

@@ -5,7 +5,11 @@ Fails (exit 1) when:
 - a translation's plural forms do not match the language's CLDR plural count (Arabic has six);
 - a translation's ``{placeholders}`` differ from the original's;
 - a user-facing call (``reply``, ``edit``, ``notice``, ``Button``, messages) is given a literal string
-  instead of a translated one.
+  instead of a translated one;
+- gettext (``_``, ``gettext``, ``ngettext``, ``pgettext``) is called inside an f-string, where extraction
+  misses the literal and the translation is glued into an untranslated sentence;
+- a catalogue's ``Plural-Forms`` header chooses a form other than CLDR's (see :mod:`bot.core.plural_forms`);
+- two command words of one language fold to the same typed form (see :mod:`bot.core.commands`).
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.config import LANGUAGES
+from bot.core.commands import build_aliases, word_problems
 from bot.core.i18n import DOMAIN, LOCALES_DIR
+from bot.core.plural_forms import header_problems
 
 ROOT = LOCALES_DIR.parent
 SOURCE_DIRS = ("bot", "handlers", "storage")
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "pgettext": ((1, "c"), 2)}
 USER_FACING_CALLS = {"reply", "edit", "notice", "Button", "OutgoingMessage", "Edit", "Notice"}
+GETTEXT_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 
@@ -47,17 +54,17 @@ def _placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
-def check_catalogue(language: str, wanted: set[tuple[str | None, str]]) -> list[str]:
-    """Problems of one language's catalogue."""
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def check_catalogue(
+    language: str, wanted: set[tuple[str | None, str]], locales: Path = LOCALES_DIR
+) -> list[str]:
+    """Problems of one language's catalogue (under ``locales``)."""
+    path = locales / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.is_file():
         return [f"{language}: {path} is missing"]
     with path.open("rb") as handle:
         catalog: Catalog = read_po(handle, locale=language)
     expected_forms = catalog.num_plurals
-    problems = []
-    if language == "ar" and expected_forms != 6:
-        problems.append(f"ar: Plural-Forms declares {expected_forms} forms, CLDR has 6")
+    problems = header_problems(language, catalog.num_plurals, catalog.plural_expr)
     for context, msgid in sorted(wanted, key=lambda item: item[1]):
         message = catalog.get(msgid, context=context)
         label = f"{language}: {msgid[:60]!r}"
@@ -108,8 +115,7 @@ def untranslated_literals(files: Iterable[Path] | None = None) -> Iterator[str]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            name = _call_name(node)
             if name not in USER_FACING_CALLS:
                 continue
             text_args = node.args[:2] if name in {"OutgoingMessage", "Edit", "Notice"} else node.args[:1]
@@ -118,11 +124,46 @@ def untranslated_literals(files: Iterable[Path] | None = None) -> Iterator[str]:
                     yield f"{path.name}:{node.lineno}: literal text given to {name}()"
 
 
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def gettext_in_fstrings(files: Iterable[Path] | None = None) -> Iterator[str]:
+    """Places where a gettext call sits inside an f-string (translate a whole message with placeholders)."""
+    paths = files if files is not None else sorted(p for d in SOURCE_DIRS for p in (ROOT / d).rglob("*.py"))
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FormattedValue):
+                continue
+            for inner in ast.walk(node.value):
+                if isinstance(inner, ast.Call) and _call_name(inner) in GETTEXT_CALLS:
+                    yield f"{path.name}:{inner.lineno}: {_call_name(inner)}() inside an f-string"
+
+
+def command_word_problems(commands: Iterable[str] | None = None) -> list[str]:
+    """Command words that fold alike within a language, or across languages, or clash with the erase button."""
+    if commands is None:
+        from handlers import build_router  # the check reads what the bot serves (a tool, not a layer)
+
+        commands = list(build_router().commands)
+    commands = list(commands)
+    problems = [p for language in LANGUAGES for p in word_problems(commands, language)]
+    try:
+        build_aliases(commands)
+    except ValueError as error:
+        problems.append(f"across languages: {error}")
+    return problems
+
+
 def main() -> int:
     """Print every problem; exit 1 if there is one."""
     wanted = extracted()
     problems = [p for language in LANGUAGES for p in check_catalogue(language, wanted)]
     problems += list(untranslated_literals())
+    problems += list(gettext_in_fstrings())
+    problems += command_word_problems()
     for problem in problems:
         print(problem)
     if problems:

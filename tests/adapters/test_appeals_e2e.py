@@ -12,6 +12,7 @@ from bot.adapters.emulators.telegram import TelegramEmulator, User
 from bot.app import App, build_app
 from bot.config import SecretariatIdentity
 from bot.runner import sandbox
+from tests.clock import YEAR
 from tests.conftest import make_settings
 
 SAM = SlackUser("U0SAM", "Sam", "en-US")
@@ -101,27 +102,27 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     await sam(slack, "Community leader detained")
     await sam(slack, "Detained at dawn by police after a land-rights assembly.")
     await sam(slack, "Call the governor's office and share the statement.")
-    assert (await sam(slack, "-")).startswith("UA-2026-001 saved (en).")
-    await sam(slack, "appeal translate UA-2026-001 es", slash=True)
+    assert (await sam(slack, "-")).startswith(f"UA-{YEAR}-001 saved (en).")
+    await sam(slack, f"appeal translate UA-{YEAR}-001 es", slash=True)
     await sam(slack, "Líder comunitario detenido")
     await sam(slack, "Detenido al amanecer por la policía.")
     await sam(slack, "Llamen a la oficina del gobernador.")
-    assert (await sam(slack, "appeal send UA-2026-001", slash=True)).startswith("Warning: 2 targets")
-    await sam_presses(slack, "Send anyway", "UA-2026-001 is on its way to 3 targets.")
+    assert (await sam(slack, f"appeal send UA-{YEAR}-001", slash=True)).startswith("Warning: 2 targets")
+    await sam_presses(slack, "Send anyway", f"UA-{YEAR}-001 is on its way to 3 targets.")
 
     await telegram.wait_for(
         lambda: len(telegram.messages_in(GROUP)) == 2 and len(telegram.messages_in(KARIM.id)) == 3
     )
     await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 2)
     spanish = telegram.last_message(GROUP)
-    assert spanish.text.startswith("🚨 Llamamiento urgente UA-2026-001\nLíder comunitario detenido")
-    assert acted_label(spanish.reply_markup) == "Actué"
+    assert spanish.text.startswith(f"🚨 Llamamiento urgente UA-{YEAR}-001\nLíder comunitario detenido")
+    assert acted_label(spanish.reply_markup) == "Ya actué"
     arabic = telegram.last_message(KARIM.id)
     assert arabic.text.startswith(
-        "\u200f🚨 نداء عاجل \u2068UA-2026-001\u2069\nCommunity leader detained"
+        f"\u200f🚨 نداء عاجل \u2068UA-{YEAR}-001\u2069\nCommunity leader detained"
     )  # fallback text
     french = slack.last_message("C0AFRICA")
-    assert french.text.startswith("🚨 Appel urgent UA-2026-001\nCommunity leader detained")
+    assert french.text.startswith(f"🚨 Appel urgent UA-{YEAR}-001\nCommunity leader detained")
     assert [b["text"]["text"] for b in french.buttons()] == ["J’ai agi"]
 
     await telegram.press_button(KARIM, arabic, "لقد تحرّكت")
@@ -135,22 +136,22 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     await slack.press(SAM, french, "J’ai agi")
     await slack.wait_for(lambda: len(slack.calls_to("chat.postEphemeral")) == 1)
 
-    await sam(slack, "appeal update UA-2026-001 en", slash=True)
+    await sam(slack, f"appeal update UA-{YEAR}-001 en", slash=True)
     await sam(slack, "Community leader released on bail")
     await sam(slack, "Released on bail; charges stand.")
     assert await sam(slack, "Keep calling the governor's office.") == "3 copies will be updated."
     await telegram.wait_for(lambda: telegram.last_message(KARIM.id).edited, timeout=5)
     await slack.wait_for(lambda: slack.last_message("C0AFRICA").edited, timeout=5)
     assert slack.last_message("C0AFRICA").text.startswith(
-        "MIS À JOUR\n🚨 Appel urgent UA-2026-001\nCommunity leader released"
+        f"MIS À JOUR\n🚨 Appel urgent UA-{YEAR}-001\nCommunity leader released"
     )
     await telegram.wait_for(lambda: telegram.last_message(GROUP).edited, timeout=5)
     assert telegram.last_message(GROUP).text.startswith(
-        "ACTUALIZADO\n🚨 Llamamiento urgente UA-2026-001\nLíder comunitario detenido"
+        f"ACTUALIZADO\n🚨 Llamamiento urgente UA-{YEAR}-001\nLíder comunitario detenido"
     )
 
-    status = await sam(slack, "appeal status UA-2026-001", slash=True)
-    assert status.startswith("UA-2026-001 (updated): 3 sent, 0 pending, 0 failed")
+    status = await sam(slack, f"appeal status UA-{YEAR}-001", slash=True)
+    assert status.startswith(f"UA-{YEAR}-001 (updated): 3 sent, 0 pending, 0 failed")
     assert (
         "• slack: 1 sent, 0 pending, 0 failed" in status
         and "• telegram: 2 sent, 0 pending, 0 failed" in status
@@ -169,12 +170,12 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
     await sam(slack, "appeal new", slash=True)
     for answer in ("Title", "What happened", "What to do", "-"):
         await sam(slack, answer)
-    assert (await sam(slack, "appeal send UA-2026-001", slash=True)).startswith("Warning: 1 target")
-    await sam_presses(slack, "Send anyway", "UA-2026-001 is on its way to 1 target.")
+    assert (await sam(slack, f"appeal send UA-{YEAR}-001", slash=True)).startswith("Warning: 1 target")
+    await sam_presses(slack, "Send anyway", f"UA-{YEAR}-001 is on its way to 1 target.")
     channel = slack.dm_channel(SAM)
     await slack.wait_for(
         lambda: any(
-            m.text.startswith("Urgent appeal UA-2026-001 could not") for m in slack.messages_in(channel)
+            m.text.startswith(f"Urgent appeal UA-{YEAR}-001 could not") for m in slack.messages_in(channel)
         ),
         timeout=5,
     )
@@ -182,14 +183,16 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
         lambda: any(m.edited and "1 failed" in m.text for m in slack.messages_in(channel)), timeout=8
     )  # the live status caught up too
     assert next(
-        m.text for m in slack.messages_in(channel) if m.text.startswith("Urgent appeal UA-2026-001 could not")
+        m.text
+        for m in slack.messages_in(channel)
+        if m.text.startswith(f"Urgent appeal UA-{YEAR}-001 could not")
     ) == (
-        "Urgent appeal UA-2026-001 could not be delivered to Red DESC Américas on Telegram: the bot was "
+        f"Urgent appeal UA-{YEAR}-001 could not be delivered to Red DESC Américas on Telegram: the bot was "
         "blocked or removed. Nothing more will be sent there until it is registered again."
     )
-    status = await sam(slack, "appeal status UA-2026-001", slash=True)
+    status = await sam(slack, f"appeal status UA-{YEAR}-001", slash=True)
     assert (
-        status.startswith("UA-2026-001 (sent): 0 sent, 0 pending, 1 failed")
+        status.startswith(f"UA-{YEAR}-001 (sent): 0 sent, 0 pending, 1 failed")
         and "Failures: blocked ×1" in status
     )
     async with app.sessions() as session:

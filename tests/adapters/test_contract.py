@@ -146,9 +146,9 @@ async def person(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterat
 async def test_onboarding_in_three_languages(person: Driver) -> None:
     [greeting] = await person.say("/start")
     assert greeting.startswith("Hello Ana, this is the SOS bot of the network's Solidarity System.")
-    assert await person.press("Español") == ["A partir de ahora te escribiré en Español."]
+    assert await person.press("Español") == ["A partir de ahora le escribiré en Español."]
     [help_text] = await person.say("AYUDA")
-    assert help_text.startswith("Estás registrado/a como: defensor.\nLo que puedes hacer:")
+    assert help_text.startswith("Está registrado/a como: defensor/a.\nLo que puede hacer:")
     await person.say("/language")
     assert await person.press("العربية") == ["من الآن فصاعدًا سأكتب إليك باللغة \u2068العربية\u2069."]
 

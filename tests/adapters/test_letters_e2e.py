@@ -7,6 +7,7 @@ from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator, User
 from bot.app import App
 from tests.adapters.test_appeals_e2e import GROUP, SAM, TG_SECRETARIAT, network, sam, sam_presses
+from tests.clock import YEAR
 
 __all__ = ["network"]
 ANA = User(9003, "Ana", "es")
@@ -45,14 +46,14 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
     before = len(slack.calls_to("chat.update"))
     await slack.press(SAM, slack.last_message(dm), "Organisations")
     await slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
-    await slack.slash(SAM, "letter publish CL-2026-001")  # the preview, one message per language, then:
-    await slack.wait_for(lambda: slack.last_message(dm).text == "Publish CL-2026-001 as shown above?")
-    await sam_presses(slack, "Publish", "CL-2026-001 goes to 2 targets.")
+    await slack.slash(SAM, f"letter publish CL-{YEAR}-001")  # the preview, one message per language, then:
+    await slack.wait_for(lambda: slack.last_message(dm).text == f"Publish CL-{YEAR}-001 as shown above?")
+    await sam_presses(slack, "Publish", f"CL-{YEAR}-001 goes to 2 targets.")
     await telegram.wait_for(lambda: len(telegram.messages_in(GROUP)) == 2, timeout=5)
     await slack.wait_for(lambda: len(slack.messages_in("C0AFRICA")) == 2, timeout=5)
     copy = telegram.last_message(GROUP)
-    assert copy.text.startswith("✍️ Carta colectiva CL-2026-001\nA: Attorney General of Guatemala")
-    assert slack.last_message("C0AFRICA").text.startswith("✍️ Lettre collective CL-2026-001")
+    assert copy.text.startswith(f"✍️ Carta colectiva CL-{YEAR}-001\nA: Attorney General of Guatemala")
+    assert slack.last_message("C0AFRICA").text.startswith(f"✍️ Lettre collective CL-{YEAR}-001")
 
     # Ana presses Sign in the group: the confirmation comes to her private chat, not the group.
     before = len(telegram.messages_in(ANA.id))
@@ -61,7 +62,7 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
     confirmation = telegram.last_message(ANA.id)
     assert (
         confirmation.text
-        == "Esto publicará: Colectivo Tierra (Guatemala). Tu nombre solo se muestra si así lo eliges."
+        == "Esto publicará: Colectivo Tierra (Guatemala). Su nombre solo se muestra si así lo elige."
     )
     assert [m.text for m in telegram.messages_in(GROUP)][
         -1
@@ -78,14 +79,14 @@ async def test_letter_signed_from_a_group_and_counted_everywhere(
     )
 
     # The secretariat exports it as files in chat, on both platforms.
-    await sam(slack, "letter export CL-2026-001", slash=True)
+    await sam(slack, f"letter export CL-{YEAR}-001", slash=True)
     await slack.wait_for(lambda: len([u for u in slack.uploads if u.get("content")]) == 2)
     files = {u["filename"]: u["content"] for u in slack.uploads}
-    assert files["CL-2026-001.csv"].decode().splitlines()[1].startswith("Colectivo Tierra,Guatemala,,")
-    assert b'<html lang="en" dir="ltr">' in files["CL-2026-001.html"]
-    await telegram.user_says(TG_SECRETARIAT, "/letter export CL-2026-001")
+    assert files[f"CL-{YEAR}-001.csv"].decode().splitlines()[1].startswith("Colectivo Tierra,Guatemala,,")
+    assert b'<html lang="en" dir="ltr">' in files[f"CL-{YEAR}-001.html"]
+    await telegram.user_says(TG_SECRETARIAT, f"/letter export CL-{YEAR}-001")
     await telegram.wait_for(
         lambda: len([m for m in telegram.messages_in(TG_SECRETARIAT.id) if m.document]) == 2
     )
     documents = [m.document for m in telegram.messages_in(TG_SECRETARIAT.id) if m.document]
-    assert documents == ["CL-2026-001.csv", "CL-2026-001.html"]
+    assert documents == [f"CL-{YEAR}-001.csv", f"CL-{YEAR}-001.html"]

@@ -31,7 +31,7 @@ async def test_slash_command_and_language_button(slack: SlackRig) -> None:
     ]
     assert await emulator.press(MARIA, greeting, "Português") == 200
     await emulator.wait_for(lambda: emulator.last_message(DM_MARIA).edited)
-    assert emulator.last_message(DM_MARIA).text == "A partir de agora vou escrever-lhe em Português."
+    assert emulator.last_message(DM_MARIA).text == "A partir de agora vou escrever para você em Português."
     assert len(emulator.calls_to("users.info")) == 1  # read once, then cached
     async with slack.app.sessions() as session:
         assert (await session.execute(select(Person.language))).scalar_one() == "pt"
@@ -84,7 +84,7 @@ async def test_a_form_without_handler_is_answered(slack: SlackRig) -> None:
     await _answered(slack, DM_MARIA)
     assert (
         slack.emulator.last_message(DM_MARIA).text
-        == "Este formulario ha caducado. Empieza de nuevo, por favor."
+        == "Este formulario ha caducado. Empiece de nuevo, por favor."
     )
 
 
@@ -177,12 +177,12 @@ async def test_join_opens_a_modal_on_slack_and_its_submission_registers(slack: S
     await emulator.wait_for(lambda: len(emulator.views) == 1)
     [view] = emulator.views
     assert view["type"] == "modal" and view["callback_id"] == "form.join"
-    assert view["title"]["text"] == "Tu organización"
+    assert view["title"]["text"] == "Su organización"
     assert [b["block_id"] for b in view["blocks"]] == ["name", "country"]
     await emulator.submit_view(MARIA, "form.join", {"name": "Colectivo Tierra", "country": "Guatemala"})
     await _answered(slack, DM_MARIA)
     assert emulator.last_message(DM_MARIA).text.startswith(
-        "Gracias. Ahora figuras como miembro de Colectivo Tierra."
+        "Gracias. Ahora figura como miembro de Colectivo Tierra."
     )
     async with slack.app.sessions() as session:
         from storage.models import Organisation

@@ -10,6 +10,7 @@ from bot.adapters.emulators.telegram import User
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatKind, ChatRef, Edit, OutgoingMessage
 from storage.models import Channel, Person, ProcessedEvent
+from tests.clock import YEAR
 from tests.rigs import ANA, JOE, WEBHOOK_SECRET, TelegramRig
 
 
@@ -49,7 +50,7 @@ async def test_localised_words_and_escaping(telegram: TelegramRig) -> None:
 async def test_commands_menu_is_published_per_language(telegram_polling: TelegramRig) -> None:
     menus = telegram_polling.emulator.commands
     assert set(menus) == {"en", "es", "fr", "ar", "pt"}
-    assert {"command": "ayuda", "description": "listar los comandos que puedes usar"} in menus["es"]
+    assert {"command": "ayuda", "description": "listar los comandos que puede usar"} in menus["es"]
     assert {"command": "help", "description": "عرض الأوامر التي يمكنك استخدامها"} in menus["ar"]
     assert all(c["command"] not in ("verify", "grant") for c in menus["en"])
 
@@ -175,7 +176,7 @@ async def test_a_stored_report_is_deleted_from_the_defenders_chat(telegram_polli
     karim = User(1010, "Karim", "fr")
     steps: list[tuple[str, str]] = [
         ("say", "/report"), ("press", "Moi"), ("say", "-"), ("say", "Liban"), ("say", "Beyrouth"),
-        ("press", "Campagne de dénigrement ou harcèlement"), ("say", "Des menaces en ligne contre notre collectif."),
+        ("press", "Campagne de diffamation ou harcèlement"), ("say", "Des menaces en ligne contre notre collectif."),
         ("say", "Depuis lundi"), ("press", "Continue"), ("press", "Terminé"), ("press", "Uniquement dans cette conversation"),
         ("press", "Le secrétariat uniquement"), ("press", "Non"), ("press", "Envoyer le signalement"),
     ]  # fmt: skip
@@ -201,5 +202,5 @@ async def test_a_stored_report_is_deleted_from_the_defenders_chat(telegram_polli
     typed = [m for m in emulator.messages[karim.id] if not m.from_bot]
     assert [m.deleted for m in typed] == [False] + [True] * 5  # every answer typed; the /report command stays
     assert emulator.last_message(karim.id).text.startswith(
-        "Votre signalement est enregistré sous SOS-2026-0001."
+        f"Votre signalement est enregistré sous SOS-{YEAR}-0001."
     )

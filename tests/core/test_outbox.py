@@ -13,13 +13,14 @@ from bot.core.outbox import OutboxWorker, WorkerConfig
 from storage.deliveries import enqueue_edit_everywhere, status
 from storage.models import Channel, Delivery, utcnow
 from storage.outbox import NORMAL, ROUTINE, URGENT, OutboxRepository, Target, encode
+from tests.clock import YEAR
 from tests.rigs import SlackRig, TelegramRig, slack_rig, telegram_rig
 
 FAST = WorkerConfig(time_scale=0.01, idle_poll=1.0, flush_interval=1.0, backoff_base=1.0)
 
 
 async def enqueue(rig: TelegramRig | SlackRig, subject: str, chats: list[str], platform: str = "telegram",
-                  priority: int = NORMAL, text: str = "Urgent appeal UA-2026-014") -> None:  # fmt: skip
+                  priority: int = NORMAL, text: str = f"Urgent appeal UA-{YEAR}-014") -> None:  # fmt: skip
     async with rig.app.sessions() as session, session.begin():
         outbox = OutboxRepository(session)
         for chat in chats:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
 from bench._common import bot, enqueue
 from bench._crash_worker import IN_FLIGHT
 from storage.outbox import Target
+from tests.travel import python_m
 
 
 async def _worker(url: str, sink: Path) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench._crash_worker", url, str(sink), stdout=asyncio.subprocess.PIPE
+        *python_m("bench._crash_worker", url, str(sink)), stdout=asyncio.subprocess.PIPE
     )
     assert process.stdout is not None
     await process.stdout.readline()

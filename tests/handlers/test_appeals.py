@@ -11,11 +11,11 @@ from sqlalchemy import select
 from bot.adapters.console import ConsoleChat
 from bot.app import App
 from bot.core.events import ChatKind, ChatRef
-from storage.models import Appeal, AuditEntry, Delivery, utcnow
+from storage.models import Appeal, AuditEntry, Delivery
 from storage.outbox import NORMAL, URGENT, to_message
+from tests.clock import FUTURE, YEAR
 from tests.support import chat, people
 
-YEAR = utcnow().year
 REF = f"UA-{YEAR}-001"
 SAVED = f"{REF} saved (en). Next: APPEAL translate, target, preview, then send."
 
@@ -27,7 +27,7 @@ def in_group(app: App, who: str, chat_id: str) -> ConsoleChat:
     return person
 
 
-async def draft(app: App, sam: ConsoleChat, deadline: str = "2030-12-01 18:00") -> list[str]:
+async def draft(app: App, sam: ConsoleChat, deadline: str = f"{FUTURE}-12-01 18:00") -> list[str]:
     """Sam drafts the sample appeal in English; returns the answer to the deadline."""
     assert await sam.say("/appeal new") == ["New urgent appeal. Title? (or CANCEL)"]
     assert await sam.say("Defender detained in Guatemala City") == ["What happened?"]
@@ -134,9 +134,9 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
         "What happened: Ana López was detained on 20 November after a community assembly.\n"
         "What to do: Write to the Attorney General and share the statement.\n"
         # Sam typed 18:00 in New York; Joseph reads it in Monrovia's time, a channel in UTC, both named.
-        "Deadline: December 1, 2030, 11:00:00\u202fPM GMT"
+        f"Deadline: December 1, {FUTURE}, 11:00:00\u202fPM GMT"
     )
-    assert "Échéance : 1 décembre 2030, 23:00:00 TU" in french.text
+    assert f"Échéance\u202f: 1 décembre {FUTURE}, 23:00:00 TU" in french.text
     [status_message] = await deliveries(app, "appeal:1:status")  # Sam's live status, through the outbox
     assert status_message.chat_id == "dm-sam" and status_message.priority == NORMAL
 
@@ -168,7 +168,7 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
         f"UPDATED\n🚨 Urgent appeal {REF}\nDefender detained in Guatemala City ("
     )
     assert english_edit.text.endswith(
-        "Deadline: December 1, 2030, 11:00:00\u202fPM GMT"
+        f"Deadline: December 1, {FUTURE}, 11:00:00\u202fPM GMT"
     )  # still Joseph's time
     assert [b.label for b in english_edit.buttons[0]] == ["I acted"]
 
@@ -190,10 +190,10 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     )
     assert await sam.say("Ana López released on bail") == ["3 copies will be updated."]
     await sam.say(f"/appeal update {REF} deadline")
-    assert await sam.say("2030-12-05") == ["3 copies will be updated."]
+    assert await sam.say(f"{FUTURE}-12-05") == ["3 copies will be updated."]
     edits = [r for r in await deliveries(app) if r.operation == "edit" and r.revision == 4]
     assert to_message(next(r for r in edits if r.language == "en")).text.endswith(
-        "Deadline: December 6, 2030, 4:59:00\u202fAM GMT"  # the end of 5 December in New York
+        f"Deadline: December 6, {FUTURE}, 4:59:00\u202fAM GMT"  # the end of 5 December in New York
     )
 
     [confirm] = await sam.say(f"/appeal retract {REF}")

@@ -14,7 +14,8 @@ from bot.core.events import Button
 from handlers.appeal_draft import parse_deadline
 from storage.models import Appeal, AppealText, Delivery
 from storage.outbox import to_message
-from tests.handlers.test_appeals import REF, SAVED, YEAR, deliveries, draft, in_group, send, setup_network
+from tests.clock import FUTURE, PAST, YEAR
+from tests.handlers.test_appeals import REF, SAVED, deliveries, draft, in_group, send, setup_network
 from tests.support import chat, people
 
 REFUSALS = ("Lo siento, esto no está disponible", "Desculpe, isto não está disponível")
@@ -23,11 +24,11 @@ REFUSALS = ("Lo siento, esto no está disponible", "Desculpe, isto não está di
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("2030-12-01", datetime(2030, 12, 1, 23, 59)),
-        ("2030/12/1 18:30", datetime(2030, 12, 1, 18, 30)),
-        ("2030-12-01T08:05", datetime(2030, 12, 1, 8, 5)),
-        ("2030.12.01 18h", datetime(2030, 12, 1, 18, 0)),
-        ("2030-12-01 18h30", datetime(2030, 12, 1, 18, 30)),
+        (f"{FUTURE}-12-01", datetime(FUTURE, 12, 1, 23, 59)),
+        (f"{FUTURE}/12/1 18:30", datetime(FUTURE, 12, 1, 18, 30)),
+        (f"{FUTURE}-12-01T08:05", datetime(FUTURE, 12, 1, 8, 5)),
+        (f"{FUTURE}.12.01 18h", datetime(FUTURE, 12, 1, 18, 0)),
+        (f"{FUTURE}-12-01 18h30", datetime(FUTURE, 12, 1, 18, 30)),
         ("-", None),
         ("none", None),
         ("None", None),
@@ -39,7 +40,8 @@ def test_deadlines_are_read_leniently_in_the_authors_timezone(typed: str, expect
 
 
 @pytest.mark.parametrize(
-    "typed", ["next tuesday", "2030-13-01", "2030-02-30", "01/12/2030", "2030-12-01 25:00"]
+    "typed",
+    ["next tuesday", f"{FUTURE}-13-01", f"{FUTURE}-02-30", f"01/12/{FUTURE}", f"{FUTURE}-12-01 25:00"],
 )
 def test_what_is_not_a_date_is_refused(typed: str) -> None:
     with pytest.raises(ValueError):
@@ -84,7 +86,7 @@ async def test_language_given_with_the_command_and_links(app: App) -> None:
     assert await sam.say("none") == [f"{REF} saved (es). Next: APPEAL translate, target, preview, then send."]
     # Link a collective letter (shown to readers) through the button and the step.
     await sam.say("/letter new")
-    for answer in ("Attorney General", "We call for the release of Ana López.", "2030-01-31 12:00"):
+    for answer in ("Attorney General", "We call for the release of Ana López.", f"{FUTURE}-01-31 12:00"):
         await sam.say(answer)
     await sam.press("Organisations")
     await sam.press_button(Button("Link a case or letter", "appeal-link", "1"))
@@ -117,7 +119,7 @@ async def test_bad_input(app: App) -> None:
     assert await sam.say("next tuesday") == [
         "I could not read that date. Use YYYY-MM-DD or YYYY-MM-DD HH:MM, or - for none."
     ]
-    assert await sam.say("2020-01-01") == ["That date has passed. Type a date to come, or - for none."]
+    assert await sam.say(f"{PAST}-01-01") == ["That date has passed. Type a date to come, or - for none."]
     assert await sam.say("-") == [SAVED]
     assert await sam.say(f"/appeal target {REF} planet:mars") == [
         "Unknown target. Use all, region:…, group:… or language:…."

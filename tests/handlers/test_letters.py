@@ -18,11 +18,12 @@ from storage.letter_export import to_csv
 from storage.letters import LetterRepository
 from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
 from storage.outbox import to_message
+from tests.clock import YEAR
 from tests.handlers.test_appeals import setup_network
 from tests.support import chat
+from tests.travel import python_m
 
 SIGN = Button("Sign", "sign", "1")
-YEAR = utcnow().year
 REF = f"CL-{YEAR}-001"
 FUTURE = f"{YEAR + 4}-01-31 12:00"
 
@@ -67,7 +68,7 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
 
     lucia = chat(app, "lucia")
     [confirm] = await lucia.press_button(SIGN)
-    assert confirm == "Esto publicará: ProDESC (Mexico). Tu nombre solo se muestra si así lo eliges."
+    assert confirm == "Esto publicará: ProDESC (Mexico). Su nombre solo se muestra si así lo elige."
     assert await lucia.press("Firmar por ProDESC") == [
         f"Firmado. ¡Gracias! Escribe RETIRAR {REF} para retirar la firma antes de la fecha límite."
     ]
@@ -189,7 +190,6 @@ class _Collect(HTMLParser):
 async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: object) -> None:
     import os
     import subprocess
-    import sys
     from pathlib import Path
 
     await publish(app)
@@ -203,7 +203,7 @@ async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: obj
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
     env["SOS_DATABASE_URL"] = app.settings.database_url
     result = subprocess.run(  # noqa: ASYNC221  (the operator's command, run as they would)
-        [sys.executable, "-m", "bot", "export-letter", REF.lower(), "--language", "es", "--out", str(out)],
+        python_m("bot", "export-letter", REF.lower(), "--language", "es", "--out", str(out)),
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -170,7 +170,7 @@ async def test_linking_two_accounts_makes_one_person(app: App) -> None:
         f"#{lucia.id} now has 1 more account (from #{second.id})."
     ]
     [answer] = await chat(app, "lucia-slack").say("/help")
-    assert answer.startswith("Estás registrado/a como: miembro.")  # Lucía's language and role now
+    assert answer.startswith("Está registrado/a como: miembro.")  # Lucía's language and role now
     assert await sam.say(f"/link {lucia.id} {lucia.id}") == [
         "Usage: LINK number number (see PEOPLE); the second person's accounts join the first."
     ]

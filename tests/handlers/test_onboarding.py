@@ -67,10 +67,10 @@ async def test_localised_command_words_work_as_plain_text(app: App) -> None:
         assert answer.startswith("You are registered as: member.")
     [spanish] = await chat(app, "lucia").say("ayuda")
     assert spanish.startswith(
-        "Estás registrado/a como: miembro.\nLo que puedes hacer:\n• INICIO — presentar el bot"
+        "Está registrado/a como: miembro.\nLo que puede hacer:\n• INICIO — presentar el bot"
     )
     [arabic] = await chat(app, "karim").say("مساعدة")
-    assert arabic.startswith("أنت مسجَّل بصفة: \u2068مدافع\u2069.\nما يمكنك فعله:\n• ابدأ — التعريف بالبوت")
+    assert arabic.startswith("صفتك المسجَّلة: \u2068مدافع\u2069.\nما يمكنك فعله:\n• ابدأ — التعريف بالبوت")
 
 
 async def test_unknown_commands_and_words_get_a_hint(app: App) -> None:
@@ -95,7 +95,7 @@ async def test_wrong_role_gets_a_polite_refusal_that_reveals_nothing(app: App) -
     for command in ("/verify 1", "/grant 1 secretariat", "/people", "/audit", "/orgs"):
         answers = await chat(app, "lucia", hint="en").say(command)
         assert answers == [
-            "Lo siento, esto no está disponible para ti. Escribe AYUDA para ver lo que puedes hacer."
+            "Lo siento, esto no está disponible para usted. Escriba AYUDA para ver lo que puede hacer."
         ]
 
 

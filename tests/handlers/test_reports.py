@@ -15,6 +15,7 @@ from storage.cases import purge_closed, reencrypt_all
 from storage.crypto import Keyring, generate_key, install_keyring
 from storage.models import AuditEntry, Case, CaseEvent, Conversation, Delivery, utcnow
 from storage.outbox import to_erasure, to_message
+from tests.clock import PAST, YEAR
 from tests.conftest import make_settings
 from tests.support import chat, people
 
@@ -65,11 +66,11 @@ async def test_report_in_english_creates_a_case_and_alerts_without_details(
     reporter = await full_report(app, "rafael")
     summary = reporter.transcript[-1].text  # type: ignore[attr-defined]
     assert summary.startswith(
-        "Confira a sua denúncia, por favor.\nEm risco: Outra pessoa\nNomes: Rafael Souza and Joana Lima"
+        "Confira sua denúncia, por favor.\nEm risco: Outra pessoa\nNomes: Rafael Souza and Joana Lima"
     )
     assert "Apoio pedido: Proteção (segurança física, recolocação), Apoio jurídico" in summary
     [stored] = await reporter.press_button(send_button(reporter))  # type: ignore[attr-defined]
-    assert "SOS-2026-0001" in stored
+    assert f"SOS-{YEAR}-0001" in stored
     async with app.sessions() as session:
         case = (await session.execute(select(Case))).scalar_one()
         alerts = (
@@ -83,7 +84,7 @@ async def test_report_in_english_creates_a_case_and_alerts_without_details(
     )
     assert case.at_risk == f"person — {NAMES}" and case.country == "BR" and not case.names_publishable
     texts = [to_message(a).text for a in alerts]
-    assert texts and all(t.startswith(("New threat report SOS-2026-0001: Brazil, Physical attack or threat, Immediate danger.",
+    assert texts and all(t.startswith((f"New threat report SOS-{YEAR}-0001: Brazil, Physical attack or threat, Immediate danger.",
                                        "بلاغ تهديد جديد")) for t in texts)  # fmt: skip
     for secret in (WHAT, "Rafael", PLACE, CONTACT):
         assert all(secret not in t for t in texts)
@@ -141,14 +142,14 @@ async def test_secretariat_triage_and_relay_both_ways(app: App) -> None:
     await reporter.press_button(send_button(reporter))  # type: ignore[attr-defined]
     sam = chat(app, "sam")
     [listing] = await sam.say("/cases urgent")
-    assert "SOS-2026-0001 — Brazil, Physical attack or threat, Immediate danger (new)" in listing
-    [full] = await sam.say("/case SOS-2026-0001")
+    assert f"SOS-{YEAR}-0001 — Brazil, Physical attack or threat, Immediate danger (new)" in listing
+    [full] = await sam.say(f"/case SOS-{YEAR}-0001")
     assert WHAT in full and CONTACT in full
-    assert await sam.say("/status SOS-2026-0001 verified") == ["SOS-2026-0001 is now: verified."]
-    assert await sam.say("/reply SOS-2026-0001 Are you safe tonight?") == [
-        "Sent to the reporter of SOS-2026-0001."
+    assert await sam.say(f"/status SOS-{YEAR}-0001 verified") == [f"SOS-{YEAR}-0001 is now: verified."]
+    assert await sam.say(f"/reply SOS-{YEAR}-0001 Are you safe tonight?") == [
+        f"Sent to the reporter of SOS-{YEAR}-0001."
     ]
-    assert await sam.say("/note SOS-2026-0001 Called partner org") == ["Note added to SOS-2026-0001."]
+    assert await sam.say(f"/note SOS-{YEAR}-0001 Called partner org") == [f"Note added to SOS-{YEAR}-0001."]
     async with app.sessions() as session:
         to_reporter = (
             (await session.execute(select(Delivery).where(Delivery.subject == "case:1:reporter")))
@@ -156,13 +157,13 @@ async def test_secretariat_triage_and_relay_both_ways(app: App) -> None:
             .all()
         )
     messages = sorted(to_message(d).text for d in to_reporter)
-    assert messages == sorted(["A sua denúncia SOS-2026-0001 agora está: verificada.",
-                               "Mensagem do secretariado sobre SOS-2026-0001:\nAre you safe tonight?"])  # fmt: skip
+    assert messages == sorted([f"Sua denúncia SOS-{YEAR}-0001 agora está: verificada.",
+                               f"Mensagem do secretariado sobre SOS-{YEAR}-0001:\nAre you safe tonight?"])  # fmt: skip
     assert all("Sam" not in m for m in messages)
     answer_button = next(to_message(d).buttons[0][0] for d in to_reporter if to_message(d).buttons)
     await reporter.press_button(answer_button)  # type: ignore[attr-defined]
     [thanks] = await reporter.say("Yes, we moved to a relative's house.")  # type: ignore[attr-defined]
-    assert thanks == "A sua mensagem foi adicionada a SOS-2026-0001. O secretariado foi avisado."
+    assert thanks == f"Sua mensagem foi adicionada a SOS-{YEAR}-0001. O secretariado foi avisado."
     async with app.sessions() as session:
         events = (await session.execute(select(CaseEvent.kind, CaseEvent.body).order_by(CaseEvent.id))).all()
         reads = (
@@ -178,14 +179,14 @@ async def test_secretariat_triage_and_relay_both_ways(app: App) -> None:
 async def test_every_secretariat_case_command_is_refused_to_other_roles(app: App) -> None:
     await people(app)
     for who in ("lucia", "joseph", "rafael", "karim"):
-        for command in ("/cases", "/case SOS-2026-0001", "/status SOS-2026-0001 closed", "/assign SOS-2026-0001 1",
-                        "/note SOS-2026-0001 x", "/reply SOS-2026-0001 x"):  # fmt: skip
+        for command in ("/cases", f"/case SOS-{YEAR}-0001", f"/status SOS-{YEAR}-0001 closed", f"/assign SOS-{YEAR}-0001 1",
+                        f"/note SOS-{YEAR}-0001 x", f"/reply SOS-{YEAR}-0001 x"):  # fmt: skip
             [refusal] = await chat(app, who).say(command)
             assert refusal in {
-                "Lo siento, esto no está disponible para ti. Escribe AYUDA para ver lo que puedes hacer.",
+                "Lo siento, esto no está disponible para usted. Escriba AYUDA para ver lo que puede hacer.",
                 "Sorry, this isn't available to you. Type HELP to see what you can do.",
-                "Desculpe, isto não está disponível para si. Escreva AJUDA para ver o que pode fazer.",
-                "عذرًا، هذا غير متاح لك. اكتب مساعدة لترى ما يمكنك فعله.",
+                "Desculpe, isto não está disponível para você. Escreva AJUDA para ver o que pode fazer.",
+                "عذرًا، هذا غير متاح لك. اكتب «مساعدة» لترى ما يمكنك فعله.",
             }
 
 
@@ -193,7 +194,7 @@ async def test_nothing_sensitive_on_disk_and_purge_and_rotation(app: App, tmp_pa
     await people(app)
     reporter = await full_report(app, "rafael")
     await reporter.press_button(send_button(reporter))  # type: ignore[attr-defined]
-    await chat(app, "sam").say("/reply SOS-2026-0001 We are calling the Pará prosecutor now")
+    await chat(app, "sam").say(f"/reply SOS-{YEAR}-0001 We are calling the Pará prosecutor now")
     await app.engine.dispose()  # checkpoint nothing away: read the file and its WAL as they are
     database = Path(app.settings.database_url.split("///", 1)[1])
     raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
@@ -206,13 +207,13 @@ async def test_nothing_sensitive_on_disk_and_purge_and_rotation(app: App, tmp_pa
     async with app.sessions() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         assert case.contact is None and case.what_happened == WHAT
-        case.status, case.closed_at = "closed", utcnow().replace(year=2020)
+        case.status, case.closed_at = "closed", utcnow().replace(year=PAST)
         assert await purge_closed(session, retention_days=365) == 1
     async with app.sessions() as session:
         case = (await session.execute(select(Case))).scalar_one()
         bodies = (await session.execute(select(CaseEvent.body))).scalars().all()
     assert case.what_happened is None and case.place is None and case.purged_at is not None
-    assert case.reference == "SOS-2026-0001" and case.country == "BR" and set(bodies) == {None}
+    assert case.reference == f"SOS-{YEAR}-0001" and case.country == "BR" and set(bodies) == {None}
 
     # Rotation: a new key first, the old one still readable; after rotate-key the old key can go.
     old = app.settings.data_keys or ()
@@ -239,9 +240,9 @@ async def test_link_and_start_an_appeal_or_letter_from_a_case(app: App) -> None:
     reporter = await full_report(app, "rafael")  # consent: secretariat only
     await reporter.press_button(send_button(reporter))  # type: ignore[attr-defined]
     sam = chat(app, "sam")
-    [draft] = await sam.say("/case SOS-2026-0001 appeal")
+    [draft] = await sam.say(f"/case SOS-{YEAR}-0001 appeal")
     assert draft == (
-        "UA-2026-001 drafted for SOS-2026-0001. The reporter did not allow sharing beyond the secretariat: "
+        f"UA-{YEAR}-001 drafted for SOS-{YEAR}-0001. The reporter did not allow sharing beyond the secretariat: "
         "nothing from the report was copied."
     )
     async with app.sessions() as session, session.begin():
@@ -254,9 +255,10 @@ async def test_link_and_start_an_appeal_or_letter_from_a_case(app: App) -> None:
         )
         case = (await session.execute(select(Case))).scalar_one()
         case.consent, case.names_publishable = "network", True
-    [letter] = await sam.say("/case SOS-2026-0001 letter")
+    [letter] = await sam.say(f"/case SOS-{YEAR}-0001 letter")
     assert (
-        letter == "CL-2026-001 drafted from SOS-2026-0001 with the report's text. Review it before sending."
+        letter
+        == f"CL-{YEAR}-001 drafted from SOS-{YEAR}-0001 with the report's text. Review it before sending."
     )
     async with app.sessions() as session:
         from storage.models import LetterText
@@ -267,9 +269,9 @@ async def test_link_and_start_an_appeal_or_letter_from_a_case(app: App) -> None:
     await sam.say("/appeal new")
     for answer in ("t", "w", "d", "-"):
         await sam.say(answer)
-    assert await sam.say("/case SOS-2026-0001 link ua-2026-002") == [
-        "SOS-2026-0001 is linked to UA-2026-002."
+    assert await sam.say(f"/case SOS-{YEAR}-0001 link ua-{YEAR}-002") == [
+        f"SOS-{YEAR}-0001 is linked to UA-{YEAR}-002."
     ]
-    assert await sam.say("/case SOS-2026-0001 link UA-2026-099") == [
-        "No appeal or letter has the reference UA-2026-099."
+    assert await sam.say(f"/case SOS-{YEAR}-0001 link UA-{YEAR}-099") == [
+        f"No appeal or letter has the reference UA-{YEAR}-099."
     ]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import App
 from storage.models import Case, Letter, Person, Signature
 from storage.repositories import Store
+from tests.clock import YEAR
 
 EXPECTED_TABLES = {
     "persons", "identities", "organisations", "channels", "cases", "case_events", "appeals", "appeal_texts",
@@ -39,7 +40,7 @@ async def test_one_person_per_platform_identity(any_app: App) -> None:
 async def test_sensitive_fields_are_encrypted_on_disk(any_app: App) -> None:
     secret = "Detained at the checkpoint near the river by two officers"
     async with any_app.sessions() as session, session.begin():
-        session.add(Case(reference="SOS-2026-0001", what_happened=secret, contact="+52 55 1234 5678"))
+        session.add(Case(reference=f"SOS-{YEAR}-0001", what_happened=secret, contact="+52 55 1234 5678"))
         session.add(Person(display_name="Lucía Hernández"))
     async with any_app.sessions() as session:
         raw = (await session.execute(text("SELECT what_happened, contact FROM cases"))).one()
@@ -59,9 +60,9 @@ async def test_processed_event_ids_are_claimed_once(any_app: App) -> None:
 
 
 async def test_timestamps_come_back_timezone_aware_utc(any_app: App) -> None:
-    moment = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    moment = datetime(YEAR, 11, 23, 10, 0, tzinfo=UTC)
     async with any_app.sessions() as session, session.begin():
-        session.add(Letter(reference="CL-2026-001", addressee="Ministry", deadline=moment))
+        session.add(Letter(reference=f"CL-{YEAR}-001", addressee="Ministry", deadline=moment))
     async with any_app.sessions() as session:
         letter = (await session.execute(select(Letter))).scalar_one()
     assert letter.deadline == moment and letter.deadline.tzinfo is not None
@@ -69,7 +70,7 @@ async def test_timestamps_come_back_timezone_aware_utc(any_app: App) -> None:
 
 async def test_two_simultaneous_signatures_for_one_organisation_give_one(any_app: App) -> None:
     async with any_app.sessions() as session, session.begin():
-        letter = Letter(reference="CL-2026-002", addressee="Governor")
+        letter = Letter(reference=f"CL-{YEAR}-002", addressee="Governor")
         session.add(letter)
     results = await asyncio.gather(
         *(_sign(any_app, letter.id, platform) for platform in ("telegram", "slack")), return_exceptions=True

@@ -1,0 +1,35 @@
+"""Subprocesses started by tests share the tests' moved clock (see ``SOS_TEST_CLOCK`` in ``conftest.py``).
+
+``python_m("bot", ...)`` is ``[python, "-m", "bot", ...]``; when the clock is moved it becomes
+``[python, "-m", "tests.travel", <now>, "bot", ...]``, which travels to the parent's present (ticking)
+before running the module, so rows a test wrote "now" are due in the worker too.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from datetime import UTC, datetime
+
+MOVED = False  # set by conftest.py when the clock is moved
+
+
+def python_m(module: str, *args: str) -> list[str]:
+    """The command line running ``module`` as ``python -m`` on the same clock as the tests."""
+    if not MOVED:
+        return [sys.executable, "-m", module, *args]
+    return [sys.executable, "-m", "tests.travel", datetime.now(UTC).isoformat(), module, *args]
+
+
+def main() -> None:
+    """``python -m tests.travel MOMENT MODULE ARGS...``: run MODULE with the clock at MOMENT, ticking."""
+    import time_machine
+
+    moment, module, *args = sys.argv[1:]
+    sys.argv = [module, *args]
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
