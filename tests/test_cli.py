@@ -81,13 +81,13 @@ def test_make_run_greets_a_newcomer_in_the_default_language(tmp_path: Path) -> N
         "  sam: Sam (secretariat), secretaría, lee en English",
         "  lucia: Lucía Hernández, miembro de ProDESC, lee en Español",
     ]
-    assert "  rafael: Rafael Souza, defensor, lee en Português" in guide
+    assert "  rafael: Rafael Souza, defensor/a, lee en Português" in guide
     assert (
         "Para ser una segunda persona, abra otra terminal en esta carpeta y escriba: "
         ".venv/bin/sosbot console --as lucia"
     ) in guide
     assert "Pruebe primero: AYUDA aquí. Luego abra a rafael (defensor)" in guide
-    assert answer.startswith("bot> Estás registrado/a como: secretaría.")  # /help answers in Spanish too
+    assert answer.startswith("bot> Está registrado/a como: secretaría.")  # /help answers in Spanish too
 
 
 def test_make_run_in_arabic_opens_as_amina(tmp_path: Path) -> None:

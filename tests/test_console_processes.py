@@ -106,7 +106,7 @@ def test_a_defender_and_the_secretariat_talk_through_the_bot_from_two_consoles(t
         amina.wait_for("bot> ")  # Amina's console is up, and the sandbox seeded
         rafael = Terminal(["console", "--as", "rafael"], tmp_path)  # defender, Portuguese
         rafael.type(*REPORT)
-        rafael.wait_for(f"A sua denúncia ficou guardada como {REF}.")
+        rafael.wait_for(f"Sua denúncia ficou salva como {REF}.")
 
         # The triage alert reaches Amina's console in her language, with its button, while she waits.
         alert = amina.wait_for(f"bot> بلاغ تهديد جديد \u2068{REF}\u2069")
@@ -121,7 +121,7 @@ def test_a_defender_and_the_secretariat_talk_through_the_bot_from_two_consoles(t
         )
 
         rafael.type("#1", "Obrigado, estamos em segurança.")
-        rafael.wait_for(f"A sua mensagem foi adicionada a {REF}.")
+        rafael.wait_for(f"Sua mensagem foi adicionada a {REF}.")
         answered = amina.wait_for(f"bot> كتب صاحب البلاغ \u2068{REF}\u2069 مجددًا")
         assert "Obrigado" not in answered  # the answer is on the case; the alert names the case only
 
@@ -220,8 +220,8 @@ def test_a_pushed_message_prints_above_the_line_being_typed_and_ctrl_c_quits(tmp
         # The line being typed is erased, the message printed, and the prompt drawn again with what was typed.
         lucia.wait_for("> AYU\r\x1b[Kbot> Carta colectiva CL-1: ¿firma usted?\r\n[#1 Firmar]\r\n> AYU")
         lucia.keys("DA\r")  # ... and the person finishes typing the word
-        screen = lucia.wait_for("Estás registrado/a como: miembro.")
-        assert "[#1 Firmar]\r\n> AYUDA\r\nbot> Estás registrado/a como: miembro." in screen
+        screen = lucia.wait_for("Está registrado/a como: miembro.")
+        assert "[#1 Firmar]\r\n> AYUDA\r\nbot> Está registrado/a como: miembro." in screen
         lucia.keys("\x03")  # Ctrl-C
         assert lucia.process.wait(timeout=WAIT) == 0
         assert lucia.process.stderr is not None and lucia.process.stderr.read() == b""  # no traceback

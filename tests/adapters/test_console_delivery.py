@@ -54,7 +54,7 @@ async def test_the_relay_crosses_between_two_consoles_with_buttons_to_press(app:
             rafael.lines()[-1]
             == f"bot> Mensagem do secretariado sobre {REF}:\nEstamos com você\n[#1 Responder]"
         )
-        assert await rafael.press(1) == [f"Escreva a sua mensagem para {REF} (ou CANCELAR)."]
+        assert await rafael.press(1) == [f"Escreva sua mensagem para {REF} (ou CANCELAR)."]
         await rafael.say("Obrigado, estamos em segurança")
         await until(shown(amina, f"كتب صاحب البلاغ \u2068{REF}\u2069 مجددًا"))
     assert "Obrigado" not in "\n".join(amina.lines())  # the reporter's words stay on the case, not in chats

@@ -94,7 +94,7 @@ async def test_revoking_oneself_asks_first(app: App) -> None:
     assert await role_of(app, 3) == Role.SECRETARIAT
     await lucia.say("/revocar 3")
     [done] = await lucia.press("Renunciar a mi rol")
-    assert done == "#3 ahora es: defensor (antes: secretaría)."
+    assert done == "#3 ahora es: defensor/a (antes: secretaría)."
     assert await role_of(app, 3) == Role.DEFENDER
     [english] = await chat(app, "sam").say("/revoke 2")
     assert english.startswith("You are about to give up your own role (secretariat).")
@@ -107,7 +107,7 @@ async def test_a_person_signs_only_through_the_bots_buttons_under_the_name_they_
         letter.signing_mode, letter.status = "individuals", "published"
     karim = chat(app, "karim")  # a defender, Arabic
     assert await karim.press_button(Button("x", "sign-ok", f"{letter.id}:person")) == [
-        "هذا الزر لم يعد صالحًا: لم يتغير شيء. اكتب مساعدة للبدء من جديد."
+        "هذا الزر لم يعد صالحًا: لم يتغير شيء. اكتب «مساعدة» للبدء من جديد."
     ]
     [question] = await karim.press_button(Button("Sign", "sign", str(letter.id)))
     assert question.startswith("ما الاسم الذي يجب أن يظهر تحت")

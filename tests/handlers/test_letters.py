@@ -70,7 +70,7 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
     [confirm] = await lucia.press_button(SIGN)
     assert confirm == "Esto publicará: ProDESC (Mexico). Su nombre solo se muestra si así lo elige."
     assert await lucia.press("Firmar por ProDESC") == [
-        f"Firmado. ¡Gracias! Escribe RETIRAR {REF} para retirar la firma antes de la fecha límite."
+        f"Firmado. ¡Gracias! Escriba RETIRAR {REF} para retirar la firma antes de la fecha límite."
     ]
     await second_prodesc_member(app)
     [already] = await chat(app, "mateo", hint="es").press_button(SIGN)
@@ -87,7 +87,7 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
     )
 
     assert await lucia.say(f"/withdraw {REF}") == [
-        f"Se retiró la firma de {REF}. Puedes volver a firmar antes de la fecha límite."
+        f"Se retiró la firma de {REF}. Puede volver a firmar antes de la fecha límite."
     ]
     async with app.sessions() as session:
         edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
@@ -158,7 +158,7 @@ async def test_reminders_thanks_and_export(app: App) -> None:
     reminders = sorted(r.chat_id for r in rows if r.subject == "letter:1:remind")
     thanks = [to_message(r).text for r in rows if r.subject == "letter:1:thanks"]
     assert reminders == ["dm-awa", "dm-joseph"]
-    assert thanks == [f"Gracias por firmar {REF}. La firma está cerrada."]
+    assert thanks == [f"Gracias por firmar {REF}. Ya no se reciben firmas."]
 
     table = list(csv.reader(io.StringIO(to_csv(signatories))))
     assert table[0] == ["organisation", "country", "signer", "signed_at"]
@@ -283,5 +283,5 @@ async def test_letters_close_by_themselves_at_the_deadline(app: App) -> None:
             .all()
         )
     assert letter.status == "closed"
-    assert [to_message(t).text for t in thanks] == [f"Gracias por firmar {REF}. La firma está cerrada."]
+    assert [to_message(t).text for t in thanks] == [f"Gracias por firmar {REF}. Ya no se reciben firmas."]
     assert await close_due_letters(app.sessions, "en") == 0  # closed once

@@ -68,7 +68,7 @@ async def test_report_in_english_creates_a_case_and_alerts_without_details(
     assert summary.startswith(
         "Confira sua denúncia, por favor.\nEm risco: Outra pessoa\nNomes: Rafael Souza and Joana Lima"
     )
-    assert "Apoio pedido: Proteção (segurança física, recolocação), Apoio jurídico" in summary
+    assert "Apoio pedido: Proteção (segurança física, realocação temporária), Apoio jurídico" in summary
     [stored] = await reporter.press_button(send_button(reporter))  # type: ignore[attr-defined]
     assert f"SOS-{YEAR}-0001" in stored
     async with app.sessions() as session:

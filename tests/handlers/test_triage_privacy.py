@@ -105,7 +105,7 @@ async def test_people_and_audit_answer_only_in_private(app: App) -> None:
     await make_secretariat(app, "lucia")
     refusals = {
         "sam": "Please write to me in a private chat for this.",
-        "lucia": "Para esto, escríbeme en un chat privado, por favor.",
+        "lucia": "Para esto, escríbame en un chat privado, por favor.",
         "amina": "لهذا الأمر، يُرجى مراسلتي في محادثة خاصة.",
     }
     for who, refusal in refusals.items():
