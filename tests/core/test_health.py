@@ -88,6 +88,17 @@ async def test_healthz_fails_when_an_urgent_row_waits_past_its_limit(telegram_po
         assert status == 503 and body["reasons"] == ["an urgent message has waited 20 min (limit 15 min)"]
 
 
+async def test_a_message_waiting_for_a_sandbox_console_to_open_is_not_an_outage(
+    telegram_polling: TelegramRig,
+) -> None:
+    rig = telegram_polling
+    async with Site(rig.app, None) as site:
+        async with rig.app.sessions() as session, session.begin():
+            session.add(Delivery(subject="case:1:alert", platform="console", chat_id="dm-amina", language="ar",
+                                 priority=URGENT, payload="{}", created_at=utcnow() - timedelta(hours=2)))  # fmt: skip
+        assert (await site.health())[0] == 200  # Amina's alert waits for her console, as it should
+
+
 async def test_metrics_show_the_outbox_by_status_priority_and_platform(telegram_polling: TelegramRig) -> None:
     rig = telegram_polling
     engine = worker(rig)
