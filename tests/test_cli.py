@@ -6,8 +6,9 @@ import os
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.travel import python_m
 
 SCRIPT = "/start\n#2\nAYUDA\n/join\nColectivo Tierra\nGuatemala\n"
 
@@ -16,7 +17,7 @@ def sosbot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subp
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
     environment.update({"SOS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}", **env})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        python_m("bot", *args),
         input=stdin,
         capture_output=True,
         text=True,

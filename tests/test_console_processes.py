@@ -12,19 +12,19 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import termios
 import threading
 import urllib.request
-from datetime import date
 from pathlib import Path
 
 from bot.app import build_app
 from bot.core.events import Button
 from storage.outbox import OutboxRepository, Target, encode
+from tests.clock import YEAR
 from tests.conftest import make_settings
+from tests.travel import python_m
 
-REF = f"SOS-{date.today().year}-0001"
+REF = f"SOS-{YEAR}-0001"
 WAIT = 60.0  # a bound on waiting for output, never an assertion on time
 REPORT = (  # Rafael's report, in Portuguese: another person at risk, a physical threat, immediate danger
     "/report", "#2", "Rafael Souza and Joana Lima", "Brazil", "Altamira, Pará", "#3",
@@ -44,7 +44,7 @@ class Terminal:
 
     def __init__(self, args: list[str], tmp_path: Path, **env: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
+            python_m("bot", *args),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -168,7 +168,7 @@ class Pty:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
+            python_m("bot", *args),
             stdin=slave,
             stdout=slave,
             stderr=subprocess.PIPE,

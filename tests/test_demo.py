@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.travel import python_m
+
 # What the transcript must show, step by step (the people read Portuguese, Spanish, French, Arabic, English).
 STEPS = (
     "Rafael (Telegram)> DENUNCIAR",
@@ -41,7 +43,7 @@ def demo(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
         {"SOS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}", "SOS_HTTP_PORT": str(port)}
     )
     return subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        python_m("bot", "demo"),
         capture_output=True,
         text=True,
         cwd=tmp_path,

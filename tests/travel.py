@@ -1,7 +1,7 @@
 """Subprocesses started by tests share the tests' moved clock (see ``SOS_TEST_CLOCK`` in ``conftest.py``).
 
 ``python_m("bot", ...)`` is ``[python, "-m", "bot", ...]``; when the clock is moved it becomes
-``[python, "-m", "tests.travel", <now>, "bot", ...]``, which travels to the parent's present (ticking)
+``[python, "<path of this file>", <now>, "bot", ...]``, which travels to the parent's present (ticking)
 before running the module, so rows a test wrote "now" are due in the worker too.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import runpy
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 MOVED = False  # set by conftest.py when the clock is moved
 
@@ -18,7 +19,8 @@ def python_m(module: str, *args: str) -> list[str]:
     """The command line running ``module`` as ``python -m`` on the same clock as the tests."""
     if not MOVED:
         return [sys.executable, "-m", module, *args]
-    return [sys.executable, "-m", "tests.travel", datetime.now(UTC).isoformat(), module, *args]
+    # By path, not ``-m tests.travel``: subprocesses often run in a temporary folder, where ``tests`` is no package.
+    return [sys.executable, str(Path(__file__).resolve()), datetime.now(UTC).isoformat(), module, *args]
 
 
 def main() -> None:
@@ -26,6 +28,9 @@ def main() -> None:
     import time_machine
 
     moment, module, *args = sys.argv[1:]
+    # Run as a script, this file's folder (tests/, with its own ``handlers`` package) heads sys.path: put the
+    # project there instead, as ``python -m`` from the project would.
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
     sys.argv = [module, *args]
     with time_machine.travel(datetime.fromisoformat(moment), tick=True):
         runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.i18n import Translator
 from storage.cases import CaseRepository
 from storage.models import Delivery, utcnow
 from storage.outbox import to_message
@@ -99,7 +100,9 @@ async def test_assignment_is_shown_told_privately_and_on_the_timeline(any_app: A
     assert "Assigned to: #3 Lucía Hernández" in view
     assert "Reporter's language: Portuguese" in view
     assert "Who may see it: The secretariat only" in view
-    assert "Reported on: " in view and str(utcnow().year) in view.split("Reported on: ")[1].split("\n")[0]
+    sam_reads = Translator("en", "America/New_York")  # Sam's timezone: the date is his, not UTC's
+    reported_on = sam_reads.format_datetime(case.created_at, "medium")
+    assert f"Reported on: {reported_on}\n" in view
     timeline = view.split("Timeline:\n")[1].split("\n")
     assert timeline[0].endswith("— report received")
     assert timeline[1].endswith("— assigned to #3 Lucía Hernández by #2 Sam (secretariat)")
