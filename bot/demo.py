@@ -99,6 +99,7 @@ async def play(app: App, out: TextIO) -> int:
         scenario = Scenario(stage, telegram, slack, app)
         try:
             await scenario.play()
+            await stage.settle()
         except Exception as error:  # any step that went wrong fails the demo, with what it was
             out.write(f"\ndemo FAILED: {type(error).__name__}: {error}\n")
             return 1
@@ -359,7 +360,7 @@ class Scenario:
             ("ar", "نحن المنظمات الموقّعة نطالبكم بحماية المدافعين في ألتاميرا."),
         ):
             await self.sk(SAM, f"letter translate {reference} {language} {text}")
-        await self.sk(SAM, f"letter publish {reference}", expect=_has(reference))
+        await self.sk(SAM, f"letter publish {reference}", expect=_has(f"Publish {reference}"))
         await self.sk_press(SAM, SlackEmulator.dm_channel(SAM), 0, contains=reference)  # Publish
         self.stage.narrate("The two-person rule holds for letters too: Amina approves from Telegram.")
         await self.tg(AMINA, f"/letter approve {reference}", expect=_has(reference))

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TextIO
 
 from sqlalchemy import and_, func, or_, select
@@ -20,7 +21,7 @@ from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator
 from storage.models import Delivery, utcnow
 
-QUIET = 0.15  # seconds without any change before a step counts as finished
+QUIET = 0.3  # seconds without any change before a step counts as finished (direct replies are paced)
 STEP_TIMEOUT = 8.0
 
 
@@ -125,16 +126,30 @@ class Stage:
                 found.append(Change("edited", now))
         return found
 
-    async def _outbox_due(self) -> int:
-        now = utcnow()
+    async def _outbox_due(self, within: float = 0.0) -> int:
+        """Rows the worker holds or will take within ``within`` seconds (coalesced edits wait for their window)."""
+        until = utcnow() + timedelta(seconds=within)
         async with self.sessions() as session:
             query = select(func.count(Delivery.id)).where(
                 or_(
-                    and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
+                    and_(Delivery.status == "pending", Delivery.next_attempt_at <= until),
                     Delivery.status == "leased",
                 )
             )
             return int((await session.execute(query)).scalar_one())
+
+    async def settle(self, within: float = 15.0) -> None:
+        """The end of the story: wait for what is still on its way (live status, counts), and show it."""
+        before = self.snapshot()
+        for _ in range(int((within + STEP_TIMEOUT) / 0.1)):
+            if not await self._outbox_due(within):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(QUIET)
+        found = self.changes(before, self.snapshot())
+        if found:
+            self.out.write("\n(the bot)> delivers what was still on its way\n")
+            self._print(found)
 
     async def act(
         self,
