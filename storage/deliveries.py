@@ -90,20 +90,22 @@ async def claim(
 async def _with_payloads(session: AsyncSession, rows: list[Delivery]) -> list[Delivery]:
     """Decrypt each claimed row's payload; a row that cannot be read is marked failed with the reason."""
     column = cast(Table, Delivery.__table__).c.payload
-    tokens = dict(
-        (
+    tokens = {
+        row_id: (seal, token)
+        for row_id, seal, token in (
             await session.execute(
-                select(Delivery.id, type_coerce(column, Text)).where(Delivery.id.in_([r.id for r in rows]))
+                select(Delivery.id, Delivery.seal, type_coerce(column, Text)).where(
+                    Delivery.id.in_([r.id for r in rows])
+                )
             )
         ).all()
-    )
-    dialect = session.get_bind().dialect
+    }
     decoder = cast(EncryptedText, column.type)
     readable: list[Delivery] = []
     broken = Results()
     for row in rows:
         try:
-            set_committed_value(row, "payload", decoder.process_result_value(tokens[row.id], dialect))
+            set_committed_value(row, "payload", decoder.open(*tokens[row.id]))
         except Exception as error:  # DecryptionError, a truncated token: retrying will not help
             log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
             broken.failed.append((row.id, f"undecodable: {type(error).__name__}"))
@@ -191,14 +193,15 @@ async def _follow_migration(session: AsyncSession, row_id: int, new_chat: str, n
     row = await session.get(Delivery, row_id)
     if row is None:
         return
-    old_chat = row.chat_id
-    await session.execute(
-        update(Channel)
-        .where(
-            Channel.platform == row.platform, Channel.workspace == row.workspace, Channel.chat_id == old_chat
+    channels = await session.execute(
+        select(Channel).where(
+            Channel.platform == row.platform,
+            Channel.workspace == row.workspace,
+            Channel.chat_id == row.chat_id,
         )
-        .values(chat_id=new_chat)
     )
+    for channel in channels.scalars():  # through the ORM: the new chat id is sealed to the channel's row
+        channel.chat_id = new_chat
     row.chat_id, row.status, row.next_attempt_at, row.lease_until = new_chat, PENDING, now, None
 
 
