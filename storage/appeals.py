@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Appeal, AppealText, AuditEntry, Delivery, Setting
 from storage.outbox import Target
 from storage.references import allocate
+from storage.sealed import sealed_values
 
 TWO_PERSON_RULE = "two_person_rule"
 HELD = "held"  # a delivery row written but not to be sent until a second secretariat member approves
@@ -146,18 +147,21 @@ async def queue_copies(
     await session.execute(
         insert(Delivery),
         [
-            {
-                "subject": subject,
-                "revision": revision,
-                "operation": operation,
-                "platform": target.platform,
-                "workspace": target.workspace,
-                "chat_id": target.chat_id,
-                "language": target.language,
-                "priority": priority,
-                "payload": payload,
-                "status": status,
-            }
+            sealed_values(
+                Delivery,
+                {
+                    "subject": subject,
+                    "revision": revision,
+                    "operation": operation,
+                    "platform": target.platform,
+                    "workspace": target.workspace,
+                    "chat_id": target.chat_id,
+                    "language": target.language,
+                    "priority": priority,
+                    "payload": payload,
+                    "status": status,
+                },
+            )
             for target, payload in items
         ],
     )

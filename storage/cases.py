@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from storage.models import Base, Case, CaseEvent, Conversation, Delivery, Person, utcnow
+from storage.models import Base, Case, CaseEvent, Conversation, Delivery, Person, ProcessedEvent, utcnow
 from storage.references import allocate
 
 STATUSES = ("new", "triage", "verified", "active", "resolved", "closed")
@@ -128,7 +128,13 @@ class CaseRepository:
         return result.scalars().all()
 
     async def add_event(self, case: Case, kind: str, actor_id: int | None, body: str | None = None) -> None:
-        """Append to a case's timeline (the body is encrypted)."""
+        """Append to a case's timeline (the body is encrypted).
+
+        The reporter's own entries are stored without the actor: the sealed ``reporter_id`` is the only link
+        from a case to its reporter, and a plain actor id would undo that.
+        """
+        if actor_id is not None and actor_id == case.reporter_id:
+            actor_id = None
         self.session.add(CaseEvent(case_id=case.id, kind=kind, actor_id=actor_id, body=body))
         await self.session.flush()
 
@@ -146,8 +152,19 @@ class CaseRepository:
 
 
 async def purge_closed(session: AsyncSession, retention_days: int) -> int:
-    """Remove the sensitive fields of cases closed more than ``retention_days`` ago; returns how many."""
+    """Remove the sensitive fields of cases closed more than ``retention_days`` ago; returns how many.
+
+    A purged case also loses its outbox rows (their payloads repeat the case), and whatever the outbox
+    delivered and the event ids processed longer ago than the retention go too.
+    """
     cutoff = utcnow() - timedelta(days=retention_days)
+    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff))
+    await session.execute(
+        delete(Delivery).where(
+            Delivery.status.in_(("sent", "failed")),
+            func.coalesce(Delivery.sent_at, Delivery.created_at) < cutoff,
+        )
+    )
     result = await session.execute(
         select(Case).where(Case.status == "closed", Case.closed_at < cutoff, Case.purged_at.is_(None))
     )
@@ -159,6 +176,11 @@ async def purge_closed(session: AsyncSession, retention_days: int) -> int:
         events = await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id))
         for event in events.scalars().all():
             event.body = None
+        case.reporter_id = None
+        prefix = f"case:{case.id}"
+        await session.execute(
+            delete(Delivery).where(or_(Delivery.subject == prefix, Delivery.subject.like(f"{prefix}:%")))
+        )
         count += 1
     return count
 

@@ -66,7 +66,8 @@ async def claim(
     )
     query = (
         select(Delivery)
-        .options(defer(Delivery.payload))  # decrypted row by row below: one bad row must not fail the batch
+        # Decrypted row by row below: one bad (or tampered) row must not fail the batch.
+        .options(defer(Delivery.payload), defer(Delivery.chat_id))
         .where(due, *served(platforms, chats))
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -88,22 +89,26 @@ async def claim(
 
 
 async def _with_payloads(session: AsyncSession, rows: list[Delivery]) -> list[Delivery]:
-    """Decrypt each claimed row's payload; a row that cannot be read is marked failed with the reason."""
-    column = cast(Table, Delivery.__table__).c.payload
-    tokens = dict(
-        (
-            await session.execute(
-                select(Delivery.id, type_coerce(column, Text)).where(Delivery.id.in_([r.id for r in rows]))
-            )
-        ).all()
-    )
-    dialect = session.get_bind().dialect
-    decoder = cast(EncryptedText, column.type)
+    """Decrypt each claimed row's chat and payload; a row that cannot be read is marked failed with the reason.
+
+    Both are sealed to the row, so a chat id or payload copied in from another row fails here, never reaching
+    a platform.
+    """
+    table = cast(Table, Delivery.__table__)
+    query = select(
+        Delivery.id, Delivery.seal, type_coerce(table.c.chat_id, Text), type_coerce(table.c.payload, Text)
+    ).where(Delivery.id.in_([r.id for r in rows]))
+    tokens = {
+        row_id: (seal, chat, payload) for row_id, seal, chat, payload in (await session.execute(query)).all()
+    }
+    chats, payloads = cast(EncryptedText, table.c.chat_id.type), cast(EncryptedText, table.c.payload.type)
     readable: list[Delivery] = []
     broken = Results()
     for row in rows:
+        seal, chat, payload = tokens[row.id]
         try:
-            set_committed_value(row, "payload", decoder.process_result_value(tokens[row.id], dialect))
+            set_committed_value(row, "chat_id", chats.open(seal, chat))
+            set_committed_value(row, "payload", payloads.open(seal, payload))
         except Exception as error:  # DecryptionError, a truncated token: retrying will not help
             log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
             broken.failed.append((row.id, f"undecodable: {type(error).__name__}"))
@@ -191,14 +196,15 @@ async def _follow_migration(session: AsyncSession, row_id: int, new_chat: str, n
     row = await session.get(Delivery, row_id)
     if row is None:
         return
-    old_chat = row.chat_id
-    await session.execute(
-        update(Channel)
-        .where(
-            Channel.platform == row.platform, Channel.workspace == row.workspace, Channel.chat_id == old_chat
+    channels = await session.execute(
+        select(Channel).where(
+            Channel.platform == row.platform,
+            Channel.workspace == row.workspace,
+            Channel.chat_id == row.chat_id,
         )
-        .values(chat_id=new_chat)
     )
+    for channel in channels.scalars():  # through the ORM: the new chat id is sealed to the channel's row
+        channel.chat_id = new_chat
     row.chat_id, row.status, row.next_attempt_at, row.lease_until = new_chat, PENDING, now, None
 
 

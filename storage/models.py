@@ -1,7 +1,8 @@
 """SQLAlchemy 2 models of the shared case store (see DESIGN.md, "Domain").
 
-Sensitive columns use :class:`EncryptedText`, so what is on disk is a Fernet token, never the text.
-Timestamps are stored as timezone-aware UTC.
+Sensitive columns use :class:`EncryptedText`, so what is on disk is a Fernet token bound to its row (see
+:mod:`storage.sealed`), never the text. Platform user and chat ids and a case's reporter are sealed too, with a
+keyed look-up hash beside them for queries and uniqueness. Timestamps are stored as timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.crypto import active_keyring
+from storage.sealed import SEAL, EncryptedInt, EncryptedText, looked_up, register
 
 
 def utcnow() -> datetime:
@@ -53,19 +54,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class EncryptedText(TypeDecorator[str]):
-    """Text encrypted with the installed keyring (authenticated; tampering fails loudly on read)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else active_keyring().encrypt(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else active_keyring().decrypt(value)
 
 
 class Role(enum.StrEnum):
@@ -106,6 +94,19 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
+register(Base)
+
+
+def seal_column() -> Mapped[str]:
+    """The row's random seal, which every sealed value of the row is bound to."""
+    return mapped_column(String(24), name=SEAL)
+
+
+def lookup_column(*, nullable: bool = False, index: bool = False) -> Mapped[Any]:
+    """A keyed look-up hash (hex, 128 bits) of a sealed value."""
+    return mapped_column(String(32), nullable=nullable, index=index)
+
+
 class Organisation(Base):
     """A member organisation; only verified ones sign letters."""
 
@@ -125,7 +126,8 @@ class Person(Base):
 
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
-    display_name: Mapped[str | None] = mapped_column(EncryptedText)
+    seal: Mapped[str] = seal_column()
+    display_name: Mapped[str | None] = mapped_column(EncryptedText("persons.display_name"))
     language: Mapped[str | None] = mapped_column(String(5))
     timezone: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[Role] = mapped_column(_string_enum(Role), default=Role.DEFENDER)
@@ -142,13 +144,18 @@ class Identity(Base):
     """(platform, workspace, user id) → person. Workspace is '' where the platform has none."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("platform", "workspace", "user_id"),)
+    __table_args__ = (UniqueConstraint("platform", "workspace", "user_hash"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(20))
     workspace: Mapped[str] = mapped_column(String(64), default="")
-    user_id: Mapped[str] = mapped_column(String(64))
-    private_chat_id: Mapped[str | None] = mapped_column(String(64))
+    seal: Mapped[str] = seal_column()
+    user_id: Mapped[str] = looked_up("identities.user_id", "user_hash")
+    user_hash: Mapped[str] = lookup_column()
+    private_chat_id: Mapped[str | None] = looked_up(
+        "identities.private_chat_id", "private_chat_hash", nullable=True
+    )
+    private_chat_hash: Mapped[str | None] = lookup_column(nullable=True, index=True)
     language_hint: Mapped[str | None] = mapped_column(String(16))
     person: Mapped[Person] = relationship(back_populates="identities")
 
@@ -157,11 +164,13 @@ class Channel(Base):
     """A Telegram group/channel or Slack channel the bot knows about."""
 
     __tablename__ = "channels"
-    __table_args__ = (UniqueConstraint("platform", "workspace", "chat_id"),)
+    __table_args__ = (UniqueConstraint("platform", "workspace", "chat_hash"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     workspace: Mapped[str] = mapped_column(String(64), default="")
-    chat_id: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = seal_column()
+    chat_id: Mapped[str] = looked_up("channels.chat_id", "chat_hash")
+    chat_hash: Mapped[str] = lookup_column()
     title: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[ChannelKind | None] = mapped_column(_string_enum(ChannelKind))
     language: Mapped[str | None] = mapped_column(String(5))
@@ -196,14 +205,19 @@ class Case(Base):
     urgency: Mapped[str | None] = mapped_column(String(20))
     consent: Mapped[str] = mapped_column(String(20), default="secretariat")
     names_publishable: Mapped[bool] = mapped_column(Boolean, default=False)
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    seal: Mapped[str] = seal_column()
+    # Who reported, sealed: a stolen database does not link a case to a person (look-ups go by keyed hash).
+    reporter_id: Mapped[int | None] = looked_up(
+        "cases.reporter_id", "reporter_hash", kind=EncryptedInt, nullable=True
+    )
+    reporter_hash: Mapped[str | None] = lookup_column(nullable=True, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
-    at_risk: Mapped[str | None] = mapped_column(EncryptedText)
-    place: Mapped[str | None] = mapped_column(EncryptedText)
-    what_happened: Mapped[str | None] = mapped_column(EncryptedText)
-    when_happened: Mapped[str | None] = mapped_column(EncryptedText)
+    at_risk: Mapped[str | None] = mapped_column(EncryptedText("cases.at_risk"))
+    place: Mapped[str | None] = mapped_column(EncryptedText("cases.place"))
+    what_happened: Mapped[str | None] = mapped_column(EncryptedText("cases.what_happened"))
+    when_happened: Mapped[str | None] = mapped_column(EncryptedText("cases.when_happened"))
     support_requested: Mapped[list[str]] = mapped_column(JSON, default=list)
-    contact: Mapped[str | None] = mapped_column(EncryptedText)
+    contact: Mapped[str | None] = mapped_column(EncryptedText("cases.contact"))
     # The token of the report conversation that created it, so a second press of Send finds it (not a secret).
     origin: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -219,7 +233,8 @@ class CaseEvent(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
-    body: Mapped[str | None] = mapped_column(EncryptedText)
+    seal: Mapped[str] = seal_column()
+    body: Mapped[str | None] = mapped_column(EncryptedText("case_events.body"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -303,7 +318,7 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("subject", "platform", "workspace", "chat_id", "revision"),
+        UniqueConstraint("subject", "platform", "workspace", "chat_hash", "revision"),
         Index("ix_deliveries_claim", "status", "priority", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -312,11 +327,13 @@ class Delivery(Base):
     operation: Mapped[str] = mapped_column(String(10), default="send")  # send, edit, delete
     platform: Mapped[str] = mapped_column(String(20))
     workspace: Mapped[str] = mapped_column(String(64), default="")
-    chat_id: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = seal_column()
+    chat_id: Mapped[str] = looked_up("deliveries.chat_id", "chat_hash")
+    chat_hash: Mapped[str] = lookup_column(index=True)
     language: Mapped[str] = mapped_column(String(5))
     priority: Mapped[int] = mapped_column(Integer, default=5)  # lower goes first
     # The message itself (text, buttons), encrypted: a relayed message from a defender may sit here a while.
-    payload: Mapped[str] = mapped_column(EncryptedText)
+    payload: Mapped[str] = mapped_column(EncryptedText("deliveries.payload"))
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, leased, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -335,15 +352,17 @@ class Conversation(Base):
     """
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("person_id", "platform", "chat_id"),)
+    __table_args__ = (UniqueConstraint("person_id", "platform", "chat_hash"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(20))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = seal_column()
+    chat_id: Mapped[str] = looked_up("conversations.chat_id", "chat_hash")
+    chat_hash: Mapped[str] = lookup_column()
     flow: Mapped[str] = mapped_column(String(40))
     step: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    secret_data: Mapped[str | None] = mapped_column(EncryptedText)
+    secret_data: Mapped[str | None] = mapped_column(EncryptedText("conversations.secret_data"))
     token: Mapped[str] = mapped_column(String(16))  # ties buttons to this run of the flow
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -361,13 +380,18 @@ class AuditEntry(Base):
 
 
 class ProcessedEvent(Base):
-    """Platform event ids already handled, so a retried or replayed delivery is processed once."""
+    """Platform event ids already handled, so a retried or replayed delivery is processed once.
+
+    Only keyed hashes are kept (the id is never read back): ``event_id`` of the platform's id, ``owner`` of
+    the person whose event it was, so ``forget`` removes their rows.
+    """
 
     __tablename__ = "processed_events"
     __table_args__ = (UniqueConstraint("platform", "event_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(100))
+    owner: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

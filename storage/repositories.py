@@ -13,11 +13,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import active_keyring
 from storage.models import (
     AuditEntry,
     Case,
     Channel,
     Conversation,
+    Delivery,
     Identity,
     Organisation,
     Person,
@@ -26,8 +28,16 @@ from storage.models import (
     Setting,
     utcnow,
 )
+from storage.sealed import lookup_hashes
 
 BOOTSTRAP_PREFIX = "bootstrap:"
+EVENT_ID = "processed_events.event_id"  # look-up hash contexts of processed events
+EVENT_OWNER = "processed_events.owner"
+_CLAIMED = (
+    "claimed_event"  # session.info: the event row claimed in this transaction, until its person is known
+)
+# Outbox rows kept by ``forget`` while undelivered: they delete what the person typed from their chat.
+WIPING = ("erase", "delete")
 # Reporters' own actions: audited without the actor, so the trail never links a case to a person.
 PSEUDONYMOUS_ACTIONS = frozenset({"case.create", "case.reporter_message"})
 
@@ -73,6 +83,24 @@ class PersonRepository:
             The person and whether it was created now.
         """
         identity = await self.identity(platform, workspace, user_id)
+        person, created = await self._get_or_create(
+            identity, platform, workspace, user_id, display_name, language_hint, private_chat_id
+        )
+        claimed = self.session.info.pop(_CLAIMED, None)
+        if isinstance(claimed, ProcessedEvent):  # whose event it was, so ``forget`` can remove it
+            claimed.owner = active_keyring().lookup(EVENT_OWNER, str(person.id))
+        return person, created
+
+    async def _get_or_create(
+        self,
+        identity: Identity | None,
+        platform: str,
+        workspace: str,
+        user_id: str,
+        display_name: str,
+        language_hint: str | None,
+        private_chat_id: str | None,
+    ) -> tuple[Person, bool]:
         if identity is not None:
             if language_hint and identity.language_hint != language_hint:
                 identity.language_hint = language_hint
@@ -150,13 +178,21 @@ class PersonRepository:
         return result.scalars().all(), len(hidden)
 
     async def _reporter_only_ids(self) -> set[int]:
-        result = await self.session.execute(
-            select(Person.id)
-            .join(Case, Case.reporter_id == Person.id)
-            .where(Person.role == Role.DEFENDER, Person.organisation_id.is_(None), Person.erased_at.is_(None))
-            .distinct()
+        # The case→reporter link is sealed: candidates are matched through its look-up hash, not a join.
+        candidates = (
+            await self.session.execute(
+                select(Person.id).where(
+                    Person.role == Role.DEFENDER, Person.organisation_id.is_(None), Person.erased_at.is_(None)
+                )
+            )
+        ).scalars()
+        by_hash = {h: pid for pid in candidates for h in lookup_hashes("cases.reporter_id", [str(pid)])}
+        if not by_hash:
+            return set()
+        found = await self.session.execute(
+            select(Case.reporter_hash).where(Case.reporter_hash.in_(list(by_hash))).distinct()
         )
-        return set(result.scalars().all())
+        return {by_hash[h] for h in found.scalars() if h in by_hash}
 
     async def _known_reporters(self, reporters: set[int]) -> set[int]:
         if not reporters:
@@ -206,16 +242,45 @@ class PersonRepository:
         person.role = Role.SECRETARIAT
         return True
 
+    async def _forget_traces(self, person_id: int) -> None:
+        """Remove the outbox rows to a person's private chats and the ids of the events they sent.
+
+        Undelivered deletions stay: they wipe what the person typed from their chat.
+        """
+        chats = (
+            await self.session.execute(
+                select(Identity.platform, Identity.workspace, Identity.private_chat_id).where(
+                    Identity.person_id == person_id, Identity.private_chat_id.is_not(None)
+                )
+            )
+        ).all()
+        for platform, workspace, chat_id in chats:
+            await self.session.execute(
+                delete(Delivery).where(
+                    Delivery.platform == platform,
+                    Delivery.workspace == workspace,
+                    Delivery.chat_id == chat_id,
+                    ~(Delivery.operation.in_(WIPING) & Delivery.status.in_(("pending", "leased"))),
+                )
+            )
+        owner = lookup_hashes(EVENT_OWNER, [str(person_id)])
+        await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.owner.in_(owner)))
+
     async def erase(self, person: Person) -> int:
         """Erase a person's identity and contact details; keep a pseudonymous row for cases and audit.
 
         Returns:
             How many platform identities were removed.
         """
+        await self._forget_traces(person.id)
         removed = await self.session.execute(delete(Identity).where(Identity.person_id == person.id))
         await self.session.execute(delete(Conversation).where(Conversation.person_id == person.id))
-        # Their cases stay with the secretariat, pseudonymous: the way to reach them goes with them.
-        await self.session.execute(update(Case).where(Case.reporter_id == person.id).values(contact=None))
+        # Their cases stay with the secretariat, pseudonymous: the way to reach them goes with them, and so
+        # does their own name where they reported about themselves ("me — <name>").
+        for case in (await self.session.execute(select(Case).where(Case.reporter_id == person.id))).scalars():
+            case.contact = None
+            if case.at_risk and case.at_risk.startswith("me"):
+                case.at_risk = case.at_risk.split(" — ", 1)[0]
         person.display_name = None
         person.language = None
         person.timezone = None
@@ -408,16 +473,37 @@ class EventLog:
         self.session = session
 
     async def claim(self, platform: str, event_id: str) -> bool:
-        """Record an event id; False when it was already processed (a retry or a replay).
+        """Record an event id (as its keyed hash); False when it was already processed (a retry or a replay).
 
-        A savepoint keeps the unique-constraint failure from spoiling the event's transaction.
+        A savepoint keeps the unique-constraint failure from spoiling the event's transaction. The hashes
+        under older keys are checked too, so a replay during a key rotation is still recognised.
         """
+        hashes = lookup_hashes(EVENT_ID, [event_id])
+        seen = await self.session.execute(
+            select(ProcessedEvent.id)
+            .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(hashes))
+            .limit(1)
+        )
+        if seen.first() is not None:
+            return False
+        row = ProcessedEvent(platform=platform, event_id=hashes[0])
         try:
             async with self.session.begin_nested():
-                self.session.add(ProcessedEvent(platform=platform, event_id=event_id))
+                self.session.add(row)
         except IntegrityError:
             return False
+        self.session.info[_CLAIMED] = row
         return True
+
+    async def seen(self, platform: str, event_id: str) -> bool:
+        """Whether an event id was recorded as processed."""
+        hashes = lookup_hashes(EVENT_ID, [event_id])
+        found = await self.session.execute(
+            select(ProcessedEvent.id).where(
+                ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(hashes)
+            )
+        )
+        return found.first() is not None
 
     async def prune(self, before: datetime) -> int:
         """Drop ids older than ``before``; platforms stop retrying long before that."""

@@ -18,6 +18,7 @@ from bot.core import metrics
 from bot.core.i18n import Translator, translator
 from handlers.labels import role_label
 from storage.models import Channel, Person, ProcessedEvent, Role
+from storage.repositories import Store
 from tests.adapters.telegram_fixtures import *  # noqa: F403
 from tests.adapters.telegram_fixtures import ANA, JOE, SECRET, TgBot, count, eventually, start_bot
 from tests.conftest import make_settings
@@ -88,7 +89,8 @@ async def test_webhook_refuses_forged_posts_and_processes_a_replay_once(tg_webho
     assert len(emulator.messages_in(JOE.id)) == 1
     assert emulator.last_message(JOE.id).text.startswith("You are registered as: defender.")
     async with app.sessions() as session:
-        assert (await session.execute(select(ProcessedEvent.event_id))).scalars().all() == ["tg:9001"]
+        assert len((await session.execute(select(ProcessedEvent))).scalars().all()) == 1
+        assert await Store(session).events.seen("telegram", "tg:9001")
 
 
 async def test_an_update_redelivered_after_a_restart_is_processed_once(tg_polling: TgBot) -> None:

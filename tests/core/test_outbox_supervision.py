@@ -100,8 +100,10 @@ async def test_an_undecryptable_row_is_set_aside_and_the_others_flow(database_ur
     try:
         await enqueue(rig, "appeal:1", ["7301", "7302", "7303"], priority=URGENT)
         async with rig.app.sessions() as session, session.begin():
+            row = (await session.execute(select(Delivery).where(Delivery.chat_id == "7302"))).scalar_one()
             await session.execute(
-                text("UPDATE deliveries SET payload = :garbage WHERE chat_id = '7302'"), {"garbage": garbage}
+                text("UPDATE deliveries SET payload = :garbage WHERE id = :id"),
+                {"garbage": garbage, "id": row.id},
             )
         await worker(rig).run_until_idle()
         stored = {r.chat_id: (r.status, r.last_error) for r in await _rows_without_payload(rig)}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:04:30.951702
+Create Date: 2026-11-23 17:53:44.997697
 """
 
 from collections.abc import Sequence
@@ -22,7 +22,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("workspace", sa.String(length=64), nullable=False),
-        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("seal", sa.String(length=24), nullable=False),
+        sa.Column("chat_id", sa.Text(), nullable=False),
+        sa.Column("chat_hash", sa.String(length=32), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=True),
         sa.Column(
             "kind",
@@ -36,7 +38,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
-        sa.UniqueConstraint("platform", "workspace", "chat_id", name=op.f("uq_channels_platform")),
+        sa.UniqueConstraint("platform", "workspace", "chat_hash", name=op.f("uq_channels_platform")),
     )
     op.create_table(
         "deliveries",
@@ -46,7 +48,9 @@ def upgrade() -> None:
         sa.Column("operation", sa.String(length=10), nullable=False),
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("workspace", sa.String(length=64), nullable=False),
-        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("seal", sa.String(length=24), nullable=False),
+        sa.Column("chat_id", sa.Text(), nullable=False),
+        sa.Column("chat_hash", sa.String(length=32), nullable=False),
         sa.Column("language", sa.String(length=5), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
@@ -60,10 +64,11 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint(
-            "subject", "platform", "workspace", "chat_id", "revision", name=op.f("uq_deliveries_subject")
+            "subject", "platform", "workspace", "chat_hash", "revision", name=op.f("uq_deliveries_subject")
         ),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_deliveries_chat_hash"), ["chat_hash"], unique=False)
         batch_op.create_index("ix_deliveries_claim", ["status", "priority", "next_attempt_at"], unique=False)
 
     op.create_table(
@@ -84,10 +89,14 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("owner", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_processed_events")),
         sa.UniqueConstraint("platform", "event_id", name=op.f("uq_processed_events_platform")),
     )
+    with op.batch_alter_table("processed_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_processed_events_owner"), ["owner"], unique=False)
+
     op.create_table(
         "settings",
         sa.Column("key", sa.String(length=40), nullable=False),
@@ -97,6 +106,7 @@ def upgrade() -> None:
     op.create_table(
         "persons",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seal", sa.String(length=24), nullable=False),
         sa.Column("display_name", sa.Text(), nullable=True),
         sa.Column("language", sa.String(length=5), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
@@ -143,7 +153,9 @@ def upgrade() -> None:
         sa.Column("urgency", sa.String(length=20), nullable=True),
         sa.Column("consent", sa.String(length=20), nullable=False),
         sa.Column("names_publishable", sa.Boolean(), nullable=False),
-        sa.Column("reporter_id", sa.Integer(), nullable=True),
+        sa.Column("seal", sa.String(length=24), nullable=False),
+        sa.Column("reporter_id", sa.Text(), nullable=True),
+        sa.Column("reporter_hash", sa.String(length=32), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("at_risk", sa.Text(), nullable=True),
         sa.Column("place", sa.Text(), nullable=True),
@@ -158,15 +170,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["assignee_id"], ["persons.id"], name=op.f("fk_cases_assignee_id_persons"), ondelete="SET NULL"
         ),
-        sa.ForeignKeyConstraint(
-            ["reporter_id"], ["persons.id"], name=op.f("fk_cases_reporter_id_persons"), ondelete="SET NULL"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("reference", name=op.f("uq_cases_reference")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_origin"), ["origin"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_reporter_hash"), ["reporter_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
 
     op.create_table(
@@ -174,7 +184,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("platform", sa.String(length=20), nullable=False),
-        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("seal", sa.String(length=24), nullable=False),
+        sa.Column("chat_id", sa.Text(), nullable=False),
+        sa.Column("chat_hash", sa.String(length=32), nullable=False),
         sa.Column("flow", sa.String(length=40), nullable=False),
         sa.Column("step", sa.String(length=40), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
@@ -185,7 +197,7 @@ def upgrade() -> None:
             ["person_id"], ["persons.id"], name=op.f("fk_conversations_person_id_persons"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
-        sa.UniqueConstraint("person_id", "platform", "chat_id", name=op.f("uq_conversations_person_id")),
+        sa.UniqueConstraint("person_id", "platform", "chat_hash", name=op.f("uq_conversations_person_id")),
     )
     op.create_table(
         "identities",
@@ -193,17 +205,23 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("workspace", sa.String(length=64), nullable=False),
-        sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("private_chat_id", sa.String(length=64), nullable=True),
+        sa.Column("seal", sa.String(length=24), nullable=False),
+        sa.Column("user_id", sa.Text(), nullable=False),
+        sa.Column("user_hash", sa.String(length=32), nullable=False),
+        sa.Column("private_chat_id", sa.Text(), nullable=True),
+        sa.Column("private_chat_hash", sa.String(length=32), nullable=True),
         sa.Column("language_hint", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"], ["persons.id"], name=op.f("fk_identities_person_id_persons"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identities")),
-        sa.UniqueConstraint("platform", "workspace", "user_id", name=op.f("uq_identities_platform")),
+        sa.UniqueConstraint("platform", "workspace", "user_hash", name=op.f("uq_identities_platform")),
     )
     with op.batch_alter_table("identities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_identities_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_identities_private_chat_hash"), ["private_chat_hash"], unique=False
+        )
 
     op.create_table(
         "subscriptions",
@@ -225,6 +243,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("seal", sa.String(length=24), nullable=False),
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -351,12 +370,14 @@ def downgrade() -> None:
     op.drop_table("case_events")
     op.drop_table("subscriptions")
     with op.batch_alter_table("identities", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_identities_private_chat_hash"))
         batch_op.drop_index(batch_op.f("ix_identities_person_id"))
 
     op.drop_table("identities")
     op.drop_table("conversations")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_status"))
+        batch_op.drop_index(batch_op.f("ix_cases_reporter_hash"))
         batch_op.drop_index(batch_op.f("ix_cases_origin"))
         batch_op.drop_index(batch_op.f("ix_cases_created_at"))
 
@@ -367,10 +388,14 @@ def downgrade() -> None:
     op.drop_table("audit")
     op.drop_table("persons")
     op.drop_table("settings")
+    with op.batch_alter_table("processed_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_processed_events_owner"))
+
     op.drop_table("processed_events")
     op.drop_table("organisations")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_claim")
+        batch_op.drop_index(batch_op.f("ix_deliveries_chat_hash"))
 
     op.drop_table("deliveries")
     op.drop_table("channels")
