@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    delete,
     func,
     or_,
     select,
@@ -33,7 +34,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Channel, Delivery, EncryptedText, utcnow
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import DELETE, ERASE, OutboxRepository, Target, encode
 
 PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
 UNDELIVERED = (PENDING, LEASED)
@@ -160,6 +161,13 @@ async def record(session: AsyncSession, results: Results, now: datetime | None =
                 }
                 for row_id, message_id in results.sent
             ],
+        )
+        # A deletion that is done keeps nothing: the chat it named is often a defender's own, and nothing
+        # refers back to it (so after FORGET, no row to that person's chat outlives its last deletion).
+        await session.execute(
+            delete(table).where(
+                table.c.id.in_([row_id for row_id, _ in results.sent]), table.c.operation.in_((ERASE, DELETE))
+            )
         )
     if results.retry:
         await session.execute(
