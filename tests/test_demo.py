@@ -26,7 +26,7 @@ STEPS = (
     "[Telegram group · Red DESC Américas (es)]: 🚨 Llamamiento urgente UA-",
     "[Slack #africa (fr)]: 🚨 Appel urgent UA-",
     "\u200f🚨 نداء عاجل",
-    "[Telegram · Amina, secretariat]: ✎",  # the live status, edited as copies land
+    "مُرسَلة",  # the live delivery status in Amina's chat (edited as copies land, when they land after it)
     "Lucía (Telegram)> presses [",  # I acted
     "[Slack #africa (fr)]: ✍️ Lettre collective CL-",
     "1 organización ha firmado.",
