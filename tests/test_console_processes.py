@@ -20,8 +20,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.app import build_app
+from bot.core.codec import encode
 from bot.core.events import Button
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import OutboxRepository, Target
 from tests.conftest import make_settings
 
 REF = f"SOS-{date.today().year}-0001"
