@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button
 from bot.core.i18n import N_, translator
@@ -111,7 +112,7 @@ async def alert_triage(
     channel, or to each secretariat member's private chat when there is none. ``message``: the reporter
     wrote again; the text itself stays in the store, behind the Open button."""
     targets = await secretariat_targets(ctx.store.session, ctx.settings.default_language)
-    revision = len(await CaseRepository(ctx.store.session).timeline_ids(case_id))
+    revision = revisions.per_fact(len(await CaseRepository(ctx.store.session).timeline_ids(case_id)))
     for target in targets:
         t = translator(target.language)
         details = {
