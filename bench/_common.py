@@ -12,10 +12,11 @@ from pathlib import Path
 
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.core.codec import encode
 from bot.core.events import ChatRef, Edit, OutgoingMessage
 from storage.migrate import upgrade_async
 from storage.models import Delivery
-from storage.outbox import URGENT, OutboxRepository, Target, encode
+from storage.outbox import URGENT, OutboxRepository, Target
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ar", "pt")
+from storage.errors import ConfigError  # raised by the keyring too; defined below the layers that raise it
+from storage.languages import LANGUAGES  # re-exported: the network's five languages
+
 PLATFORMS: tuple[str, ...] = ("telegram", "slack", "console")
 KNOWN_VARIABLES: frozenset[str] = frozenset(
     {
@@ -38,10 +40,6 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
 )
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or invalid; the message names the variable."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from bot.app import App, build_app
 from bot.config import SecretariatIdentity, Settings
 from bot.demo_stage import Change, Stage
 from bot.runner import sandbox
-from storage import letters
+from handlers import letter_common
 from storage.models import Case, Identity, Letter, Organisation
 
 RAFAEL = User(7101, "Rafael", "pt-br")  # a defender in Brazil, on Telegram
@@ -69,7 +69,7 @@ async def run_demo(
 ) -> int:
     """Play the scenario in its own database (unless ``database_url``) on ``port`` (0: a free one)."""
     out = out or sys.stdout
-    letters.COUNT_WINDOW = timedelta(seconds=COUNT_WINDOW)
+    letter_common.COUNT_WINDOW = timedelta(seconds=COUNT_WINDOW)
     async with _own_database(database_url) as url:
         app = build_app(
             replace(

@@ -58,7 +58,7 @@ def build_worker(
     from storage.models import Delivery
 
     async def target_lost(row: Delivery, kind: FailureKind) -> None:
-        await notify_target_lost(app, row, kind)
+        await notify_target_lost(app.sessions, app.settings.default_language, row, kind)
 
     async def progress(subjects: set[str]) -> None:
         await refresh_live_status(app.sessions, subjects)

@@ -7,14 +7,14 @@ reference, the group's name, the platform), never an internal key or a platform 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
 from bot.core.delivery import FailureKind
 from bot.core.i18n import N_, Translator, translator
+from bot.core.outbox_api import Outbox
 from handlers.reminders import PLATFORM_NAMES
 from storage.models import Appeal, Case, Channel, Delivery, Letter
-from storage.outbox import URGENT, OutboxRepository, encode
+from storage.outbox import URGENT
 from storage.targeting import secretariat_targets
 
 REASONS = {
@@ -48,9 +48,18 @@ def _what(t: Translator, kind: str, part: str, reference: str | None) -> str:
     return t.gettext("Collective letter {reference}", reference=reference)
 
 
-async def notify_target_lost(app: App, row: Delivery, kind: FailureKind) -> None:
-    """Queue a notice to the secretariat: what, where, why, and that nothing more goes there."""
-    async with app.sessions() as session, session.begin():
+async def notify_target_lost(
+    sessions: async_sessionmaker[AsyncSession], default_language: str, row: Delivery, kind: FailureKind
+) -> None:
+    """Queue a notice to the secretariat: what, where, why, and that nothing more goes there.
+
+    Args:
+        sessions: the store.
+        default_language: the language of secretariat members who chose none.
+        row: the delivery that found its target gone.
+        kind: why (blocked, not found).
+    """
+    async with sessions() as session, session.begin():
         channel = (
             await session.execute(
                 select(Channel).where(
@@ -61,8 +70,8 @@ async def notify_target_lost(app: App, row: Delivery, kind: FailureKind) -> None
             )
         ).scalar_one_or_none()
         subject_kind, part, reference = await _reference(session, row.subject)
-        outbox = OutboxRepository(session)
-        for target in await secretariat_targets(session, app.settings.default_language):
+        outbox = Outbox(session)
+        for target in await secretariat_targets(session, default_language):
             t = translator(target.language)
             values = {
                 "what": _what(t, subject_kind, part, reference),
@@ -82,9 +91,4 @@ async def notify_target_lost(app: App, row: Delivery, kind: FailureKind) -> None
                     "can no longer be reached there.",
                     **values,
                 )
-            await outbox.enqueue(
-                f"lost:{row.platform}:{row.chat_id}",
-                target,
-                encode(text, rtl=t.rtl, kind=target.kind),
-                priority=URGENT,
-            )
+            await outbox.send(f"lost:{row.platform}:{row.chat_id}", target, text, priority=URGENT)

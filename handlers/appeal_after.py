@@ -7,35 +7,36 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from bot.core import revisions
+from bot.core.codec import target_of
 from bot.core.context import Context
-from bot.core.events import Button, Event
-from bot.core.i18n import translator
+from bot.core.events import Button, ChatKind, Event
+from bot.core.outbox_api import Draft, Message
 from bot.core.router import SECRETARIAT, Router
 from handlers import appeal_approval
 from handlers.appeal_common import SENT_STATES, from_button, letter_reference, repo, two_person_rule
 from handlers.appeal_render import ACTED, acted_button, followup, render, retraction
 from storage import appeals as appeal_store
-from storage.appeals import HELD, queue_copies, subject
-from storage.models import Appeal, Delivery, Identity, Person
-from storage.outbox import URGENT, Target, encode, to_message
+from storage.appeals import subject
+from storage.models import Appeal, Identity, Person
+from storage.outbox import URGENT, Target
 
 router = Router()
 RETRACT_ACTION = "appeal-retract"
 FOLLOWUP_LIMIT = 1500  # characters; with the introduction it stays far below both platforms' limits
 
-# A copy's payload for one edit: (copy, reader's timezone or None for channels) -> encoded message.
-PayloadFor = Callable[[Delivery, str | None], str]
+# A copy's edit: (its target, reader's timezone or None for channels) -> text and buttons.
+DraftFor = Callable[[Target, str | None], Draft]
 
 
-async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor, *, held: bool = False) -> int:
-    """Queue an edit (revision ``found.revision``) of every copy delivered or on its way; returns how many.
+async def _edit_copies(ctx: Context, found: Appeal, draft_for: DraftFor, *, held: bool = False) -> int:
+    """Queue an edit (the appeal's version) of every copy delivered or on its way; returns how many.
 
-    Like ``storage.deliveries.enqueue_edit_everywhere``, but each private copy keeps its reader's timezone
-    for the deadline, as when it was first sent.
+    Like ``Outbox.edit_all``, but each private copy keeps its reader's timezone for the deadline, as when
+    it was first sent.
     """
-    copies = await repo(ctx).copies(found.id)
-    private = [to_message(c).chat.kind.value == "private" for c in copies]
-    chat_ids = [c.chat_id for c, is_private in zip(copies, private, strict=True) if is_private]
+    targets = [target_of(copy) for copy in await repo(ctx).copies(found.id)]
+    chat_ids = [t.chat_id for t in targets if t.kind == ChatKind.PRIVATE]
     zones: dict[tuple[str, str, str], str | None] = {}
     if chat_ids:
         rows = await ctx.store.session.execute(
@@ -44,31 +45,24 @@ async def _edit_copies(ctx: Context, found: Appeal, payload_for: PayloadFor, *, 
             .where(Identity.private_chat_id.in_(chat_ids))
         )
         zones = {(p, w, c or ""): tz for p, w, c, tz in rows.all()}
-    items = [
-        (
-            Target(copy.platform, copy.chat_id, copy.language, copy.workspace),
-            payload_for(
-                copy, zones.get((copy.platform, copy.workspace, copy.chat_id)) if is_private else None
-            ),
-        )
-        for copy, is_private in zip(copies, private, strict=True)
-    ]
+    messages = []
+    for target in targets:
+        private = target.kind == ChatKind.PRIVATE
+        zone = zones.get((target.platform, target.workspace, target.chat_id)) if private else None
+        messages.append(Message(target, *draft_for(target, zone)))
     # A fresh revision under the appeal's row lock: these rows are new, so they go in one statement.
-    return await queue_copies(
-        ctx.store.session,
+    return await ctx.outbox.send_many(
         subject(found.id),
-        items,
+        messages,
         priority=URGENT,
-        revision=found.revision,
+        revision=revisions.of_version(found.revision),
         operation="edit",
-        status=HELD if held else "pending",
+        held=held,
     )
 
 
-def _encode_for(copy: Delivery, text: str, with_button: Appeal | None = None) -> str:
-    chat = to_message(copy).chat
-    buttons = acted_button(with_button, copy.language) if with_button is not None else []
-    return encode(text, buttons, rtl=translator(copy.language).rtl, kind=chat.kind)
+def _draft(target: Target, text: str, with_button: Appeal | None = None) -> Draft:
+    return text, acted_button(with_button, target.language) if with_button is not None else []
 
 
 async def push_update(ctx: Context, found: Appeal) -> None:
@@ -82,9 +76,9 @@ async def push_update(ctx: Context, found: Appeal) -> None:
     queued = await _edit_copies(
         ctx,
         found,
-        lambda copy, zone: _encode_for(
-            copy,
-            render(found, texts, copy.language, default, updated=True, timezone=zone, letter=letter),
+        lambda target, zone: _draft(
+            target,
+            render(found, texts, target.language, default, updated=True, timezone=zone, letter=letter),
             found,
         ),
         held=held,
@@ -118,15 +112,13 @@ async def send_followup(ctx: Context, found: Appeal, args: list[str]) -> None:
     held = await two_person_rule(ctx)
     replaced = held and await appeal_approval.replace_waiting(ctx, found)
     number = await repo(ctx).next_followup(found.id)  # after dropping a held follow-up: it keeps no number
-    items = []
-    for copy in await repo(ctx).copies(found.id):
-        kind = to_message(copy).chat.kind
-        # A copy still on its way has no platform id yet: the follow-up then comes as a plain message.
-        payload = encode(followup(found, copy.language, text), rtl=translator(copy.language).rtl,
-                         reply_to=copy.platform_message_id, kind=kind)  # fmt: skip
-        items.append((Target(copy.platform, copy.chat_id, copy.language, copy.workspace, kind), payload))
-    count = await queue_copies(ctx.store.session, f"{subject(found.id)}:followup", items, priority=URGENT,
-                               revision=number, status=HELD if held else "pending")  # fmt: skip
+    # A copy still on its way has no platform id yet: the follow-up then comes as a plain message.
+    items = [
+        Message(target_of(copy), followup(found, copy.language, text), reply_to=copy.platform_message_id)
+        for copy in await repo(ctx).copies(found.id)
+    ]
+    count = await ctx.outbox.send_many(f"{subject(found.id)}:followup", items, priority=URGENT,
+                                       revision=revisions.per_fact(number), held=held)  # fmt: skip
     await ctx.audit("appeal.followup", f"appeal:{found.id}", number=number, copies=count)
     if held:
         await appeal_approval.hold(ctx, found, "followup", replaced)
@@ -167,7 +159,7 @@ async def retract_confirmed(ctx: Context, event: Event) -> None:
     replaced = held and await appeal_approval.replace_waiting(ctx, found)
     found.revision += 1
     queued = await _edit_copies(
-        ctx, found, lambda copy, _zone: _encode_for(copy, retraction(found, copy.language)), held=held
+        ctx, found, lambda target, _zone: _draft(target, retraction(found, target.language)), held=held
     )
     await ctx.audit("appeal.retract", f"appeal:{found.id}", revision=found.revision, copies=queued)
     if held:
@@ -202,8 +194,9 @@ async def close(ctx: Context, found: Appeal, args: list[str]) -> None:
         queued = await _edit_copies(
             ctx,
             found,
-            lambda copy, zone: _encode_for(
-                copy, render(found, texts, copy.language, default, closed=True, timezone=zone, letter=letter)
+            lambda target, zone: _draft(
+                target,
+                render(found, texts, target.language, default, closed=True, timezone=zone, letter=letter),
             ),
         )
     found.status = "closed"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core import revisions
+from bot.core.codec import to_message
 from bot.core.context import Context
 from bot.core.events import Button
 from bot.core.i18n import LANGUAGE_NAMES, Translator, translator
@@ -13,7 +15,7 @@ from handlers.appeal_common import APPROVE_ACTION, PREVIEW_ACTION, tell_secretar
 from storage import appeals as store
 from storage.appeals import PendingChange, subject
 from storage.models import Appeal
-from storage.outbox import URGENT, to_message
+from storage.outbox import URGENT
 from storage.targeting import private_target
 
 
@@ -149,5 +151,5 @@ async def _tell_author(ctx: Context, found: Appeal, pending: PendingChange, coun
             reference=found.reference,
         ),
         priority=URGENT,
-        revision=await store.next_revision(ctx.store.session, f"{subject(found.id)}:approved"),
+        revision=await revisions.fresh(ctx.store.session, f"{subject(found.id)}:approved"),
     )

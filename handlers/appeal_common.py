@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button
 from bot.core.i18n import Translator, translator
 from storage.appeals import TWO_PERSON_RULE, AppealRepository, setting
-from storage.models import Appeal, Channel, ChannelKind, Delivery, Identity, Letter
+from storage.models import Appeal, Channel, ChannelKind, Identity, Letter
 from storage.outbox import URGENT
 from storage.targeting import TargetSpec, secretariat_targets
 
@@ -89,11 +90,7 @@ async def tell_secretariat(
             )
         ).all()
     )
-    # Each alert is new: the next revision of its subject (a timestamp would overflow PostgreSQL's integer).
-    latest = await ctx.store.session.execute(
-        select(func.max(Delivery.revision)).where(Delivery.subject == subject)
-    )
-    revision = int(latest.scalar() or 0) + 1
+    revision = await revisions.fresh(ctx.store.session, subject)  # each alert is new
     told = 0
     for target in await secretariat_targets(ctx.store.session, ctx.settings.default_language):
         if (target.platform, target.workspace, target.chat_id) in own_chats:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import LANGUAGE_NAMES, translator
+from bot.core.outbox_api import Message
 from bot.core.router import SECRETARIAT, Router
 from handlers import appeal_approval, reach
 from handlers.appeal_common import (
@@ -21,9 +23,9 @@ from handlers.appeal_common import (
 )
 from handlers.appeal_render import acted_button, render
 from handlers.appeal_status import STATUS_ACTION, refresh_button, status_text
-from storage.appeals import TWO_PERSON_RULE, queue_copies, setting, subject
+from storage.appeals import TWO_PERSON_RULE, setting, subject
 from storage.models import Appeal
-from storage.outbox import URGENT, Target, encode
+from storage.outbox import URGENT, Target
 from storage.targeting import parse, private_target, recipients
 
 router = Router()
@@ -188,13 +190,24 @@ async def fan_out(ctx: Context, found: Appeal) -> int:
     default = ctx.settings.default_language
     letter = await letter_reference(ctx, found)
     found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
-    copies = []
-    for recipient in found_recipients:
-        target = recipient.target
-        text = render(found, texts, target.language, default, timezone=target.timezone, letter=letter)
-        rtl = translator(target.language).rtl
-        copies.append((target, encode(text, acted_button(found, target.language), rtl=rtl, kind=target.kind)))
-    await queue_copies(ctx.store.session, subject(found.id), copies, priority=URGENT, revision=found.revision)
+    copies = [
+        Message(
+            recipient.target,
+            render(
+                found,
+                texts,
+                recipient.target.language,
+                default,
+                timezone=recipient.target.timezone,
+                letter=letter,
+            ),
+            acted_button(found, recipient.target.language),
+        )
+        for recipient in found_recipients
+    ]
+    await ctx.outbox.send_many(
+        subject(found.id), copies, priority=URGENT, revision=revisions.of_version(found.revision)
+    )
     found.status = "sent"
     fallback = sum(r.fallback for r in found_recipients)
     await ctx.audit("appeal.send", f"appeal:{found.id}", targets=len(found_recipients), fallback=fallback)

@@ -9,17 +9,16 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import Translator, translator
+from bot.core.outbox_api import Draft, Outbox
 from bot.core.router import SECRETARIAT, Router
 from handlers.appeal_common import from_button, target_of
 from handlers.appeal_render import status_label
 from storage import deliveries
 from storage.appeals import AppealRepository, pending_change, subject
 from storage.models import Appeal
-from storage.outbox import encode
 
 router = Router()
 STATUS_ACTION = "appeal-status"
@@ -91,17 +90,13 @@ async def refresh_live_status(sessions: async_sessionmaker[AsyncSession], subjec
             found = await session.get(Appeal, int(match.group(1)))
             if found is None:
                 continue
-            payloads = {
-                lang: encode(
-                    await status_text(session, found, translator(lang)),
-                    refresh_button(found, lang),
-                    rtl=translator(lang).rtl,
+
+            async def draft(language: str, found: Appeal = found, session: AsyncSession = session) -> Draft:
+                return await status_text(session, found, translator(language)), refresh_button(
+                    found, language
                 )
-                for lang in LANGUAGES
-            }
-            await deliveries.queue_coalesced_edits(
-                session, f"{subject(found.id)}:status", payloads.__getitem__, STATUS_WINDOW
-            )
+
+            await Outbox(session).edit_all(f"{subject(found.id)}:status", draft, coalesce=STATUS_WINDOW)
 
 
 @router.action(STATUS_ACTION, roles=SECRETARIAT)

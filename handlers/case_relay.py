@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_, translator
@@ -43,7 +44,7 @@ async def tell_reporter(
         text_for(language),
         buttons,
         priority=URGENT,
-        revision=len(events),
+        revision=revisions.per_fact(len(events)),  # one message per timeline entry
     )
     return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_, Translator, translator
@@ -240,7 +241,7 @@ async def assign(ctx: Context, event: Event) -> None:
         ),
         [[Button(t.gettext("Open"), "case-open", str(case.id))]],
         priority=NORMAL,
-        revision=len(await CaseRepository(ctx.store.session).timeline_ids(case.id)),
+        revision=revisions.per_fact(len(await CaseRepository(ctx.store.session).timeline_ids(case.id))),
     )
 
 

@@ -1,10 +1,26 @@
-"""Translated labels for stored values (roles), shared by several handlers."""
+"""Translated labels for stored values (roles, regions, working groups), shared by several handlers."""
 
 from __future__ import annotations
 
 from bot.core.i18n import N_, Translator
 from storage.models import Role
 
+# Display names of the stored regions and working groups, translated per reader.
+REGION_NAMES: dict[str, str] = {
+    "africa": N_("Africa"),
+    "americas": N_("Americas"),
+    "asia": N_("Asia"),
+    "europe": N_("Europe"),
+    "mena": N_("Middle East and North Africa"),
+}
+GROUP_NAMES: dict[str, str] = {
+    "women-escr": N_("Women and ESCR"),
+    "corporate-accountability": N_("Corporate Accountability"),
+    "strategic-litigation": N_("Strategic Litigation"),
+    "economic-policy": N_("Economic Policy"),
+    "monitoring": N_("Monitoring"),
+    "social-movements": N_("Social Movements"),
+}
 ROLE_LABELS: dict[Role, str] = {
     Role.SECRETARIAT: N_("secretariat"),
     Role.MEMBER: N_("member"),

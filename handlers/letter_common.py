@@ -3,13 +3,15 @@ copy, and voiding a request for approval when the letter changes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.core.context import Context
 from handlers.letter_render import body_for, render, sign_button
-from storage.letters import LetterRepository, queue_count_edits
+from storage.letters import LetterRepository
 from storage.models import Letter, utcnow
-from storage.outbox import encode
 
 EDITABLE = ("draft", "awaiting", "published")  # a closed letter no longer changes
+COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
 
 
 def repo(ctx: Context) -> LetterRepository:
@@ -31,12 +33,13 @@ async def queue_counts(ctx: Context, found: Letter) -> None:
     texts = await repo(ctx).texts(found.id)
     count = await repo(ctx).count(found.id)
     default = ctx.settings.default_language
-    await queue_count_edits(
-        ctx.store.session,
-        found,
-        lambda language: encode(
-            render(found, body_for(texts, language, default), language, count), sign_button(found, language)
+    await ctx.outbox.edit_all(
+        f"letter:{found.id}",
+        lambda language: (
+            render(found, body_for(texts, language, default), language, count),
+            sign_button(found, language),
         ),
+        coalesce=COUNT_WINDOW,
     )
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from bot.config import LANGUAGES
+from bot.core import revisions
 from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Event
@@ -21,7 +20,7 @@ from bot.core.router import SECRETARIAT, Router
 from handlers.appeal_draft import NO_DEADLINE, parse_deadline
 from handlers.letter_common import closed, queue_counts, reopen, repo
 from handlers.letter_render import MODES, body_for
-from storage.models import Delivery, Letter, utcnow
+from storage.models import Letter, utcnow
 from storage.targeting import parse, private_target
 
 router = Router()
@@ -208,7 +207,7 @@ async def _changed(ctx: Context, found: Letter, texts_before: dict[str, str], ad
     texts = await repo(ctx).texts(found.id)
     default = ctx.settings.default_language
     subject = f"letter:{found.id}:changed"
-    revision = await _next_revision(ctx, subject)
+    revision = await revisions.fresh(ctx.store.session, subject)  # each change notice is new
     told = 0
     for person_id in await repo(ctx).signer_persons(found.id):
         target = await private_target(ctx.store.session, person_id, default)
@@ -229,14 +228,6 @@ async def _changed(ctx: Context, found: Letter, texts_before: dict[str, str], ad
         ctx.reply(
             ctx.ngettext("{n} signer was told what changed.", "{n} signers were told what changed.", told)
         )
-
-
-async def _next_revision(ctx: Context, subject: str) -> int:
-    """Each change notice is new: the next revision of its subject."""
-    latest = await ctx.store.session.execute(
-        select(func.max(Delivery.revision)).where(Delivery.subject == subject)
-    )
-    return int(latest.scalar() or 0) + 1
 
 
 async def target(ctx: Context, found: Letter, args: list[str]) -> None:

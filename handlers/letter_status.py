@@ -4,21 +4,25 @@ or at the deadline), and the export as files."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Attachment
 from bot.core.i18n import translator
+from bot.core.outbox_api import Outbox
 from handlers.letter_common import repo
 from handlers.letter_render import country_name, export_html, sign_button, status_label
 from storage.letter_export import to_csv
 from storage.letters import LetterRepository
 from storage.models import Letter, utcnow
-from storage.outbox import OutboxRepository, encode
 from storage.repositories import AuditRepository
 from storage.targeting import private_target
 
 STATUS_LIMIT = 50  # signatories listed in chat; the export has them all
+REMINDER_PERIOD = timedelta(hours=1)
 
 
 async def show_status(ctx: Context, found: Letter, args: list[str]) -> None:
@@ -58,7 +62,7 @@ async def remind(ctx: Context, found: Letter, args: list[str]) -> None:
         ctx.reply(ctx._("{reference} is not open for signature.", reference=found.reference))
         return
     spec = await repo(ctx).target(found.id)
-    revision = int(utcnow().timestamp() // 3600)  # at most one reminder per person and hour
+    revision = revisions.per_period(REMINDER_PERIOD, utcnow())  # at most one reminder per person and hour
     queued = 0
     for target, organisation in await repo(ctx).unsigned_members(found, spec, ctx.settings.default_language):
         t = translator(target.language)
@@ -88,7 +92,7 @@ async def close(ctx: Context, found: Letter, args: list[str]) -> None:
 async def close_and_thank(session: AsyncSession, found: Letter, default_language: str) -> None:
     """Close a letter and thank each signer in their language."""
     found.status = "closed"
-    outbox = OutboxRepository(session)
+    outbox = Outbox(session)
     for person_id in await LetterRepository(session).signer_persons(found.id):
         target = await private_target(session, person_id, default_language)
         if target is None:
@@ -97,7 +101,7 @@ async def close_and_thank(session: AsyncSession, found: Letter, default_language
         text = t.gettext(
             "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
         )
-        await outbox.enqueue(f"letter:{found.id}:thanks", target, encode(text, rtl=t.rtl, kind=target.kind))
+        await outbox.send(f"letter:{found.id}:thanks", target, text)
 
 
 async def close_due_letters(sessions: async_sessionmaker[AsyncSession], default_language: str) -> int:

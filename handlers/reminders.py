@@ -17,12 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.core import revisions
 from bot.core.events import Button, ChatKind
 from bot.core.i18n import N_, translator
+from bot.core.outbox_api import Outbox
 from handlers.countries import country_name
 from handlers.report_steps import THREATS, URGENCY
 from storage.models import Case, Person, Role, utcnow
-from storage.outbox import URGENT, OutboxRepository, Target, encode
+from storage.outbox import URGENT, Target
 from storage.outbox_health import stuck_urgent
 from storage.targeting import private_target, secretariat_targets
 
@@ -69,7 +71,7 @@ async def remind_unanswered_cases(
         )
         found = waiting.all()
         targets = await secretariat_everywhere(session, settings.default_language) if found else []
-        outbox = OutboxRepository(session)
+        outbox = Outbox(session)
         for case_id, reference, country, threat, urgency, created in found:
             created = created if created.tzinfo else created.replace(tzinfo=now.tzinfo)
             periods = int((now - created) / period)
@@ -88,13 +90,14 @@ async def remind_unanswered_cases(
                     urgency=t.gettext(URGENCY.get(urgency or "", N_("Ongoing"))),
                     hours=hours,
                 )
-                payload = encode(
-                    text, [[Button(t.gettext("Open"), "case-open", str(case_id))]], t.rtl, kind=target.kind
+                queued += await outbox.send(
+                    f"case:{case_id}:unanswered",
+                    target,
+                    text,
+                    [[Button(t.gettext("Open"), "case-open", str(case_id))]],
+                    priority=URGENT,
+                    revision=revisions.per_fact(periods),  # the n-th period unanswered: announced once
                 )
-                row = await outbox.enqueue(
-                    f"case:{case_id}:unanswered", target, payload, priority=URGENT, revision=periods
-                )
-                queued += row is not None
     return queued
 
 
@@ -109,7 +112,7 @@ async def alert_stuck_urgent(
         stuck = await stuck_urgent(session, now - timedelta(minutes=minutes), STUCK_SUBJECT)
         if stuck is None:
             return 0
-        outbox = OutboxRepository(session)
+        outbox = Outbox(session)
         for target in await secretariat_everywhere(session, settings.default_language):
             t = translator(target.language)
             platforms = ", ".join(t.gettext(PLATFORM_NAMES.get(p, p)) for p in stuck.platforms)
@@ -126,12 +129,7 @@ async def alert_stuck_urgent(
                 count=stuck.count,
             )
             # One alert per stuck message that is the oldest: a new alert only when another gets stuck.
-            row = await outbox.enqueue(
-                STUCK_SUBJECT,
-                target,
-                encode(text, rtl=t.rtl, kind=target.kind),
-                priority=URGENT,
-                revision=stuck.oldest_id,
+            queued += await outbox.send(
+                STUCK_SUBJECT, target, text, priority=URGENT, revision=revisions.per_fact(stuck.oldest_id)
             )
-            queued += row is not None
     return queued

@@ -11,15 +11,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core import revisions
 from bot.core.context import Context
-from bot.core.events import Button, ChatKind
+from bot.core.events import Button
 from bot.core.i18n import N_, translator
 from handlers.countries import country_name
 from handlers.report_steps import THREATS, URGENCY
-from storage import deliveries
 from storage.cases import CaseRepository
 from storage.models import Case, Delivery, utcnow
-from storage.outbox import URGENT, encode
+from storage.outbox import URGENT
 from storage.targeting import secretariat_targets
 
 BURST_WINDOW = timedelta(minutes=2)
@@ -72,7 +72,7 @@ async def alert_new_case(ctx: Context, case: Case) -> None:
         return
     burst = [c for c in recent if c.id >= anchor.id] + [case]
 
-    def payload(language: str) -> str:
+    def draft(language: str) -> tuple[str, list[list[Button]]]:
         t = translator(language)
         lines = [t.ngettext("{n} new threat report within minutes:", "{n} new threat reports within minutes:",
                             len(burst))]  # fmt: skip
@@ -83,9 +83,9 @@ async def alert_new_case(ctx: Context, case: Case) -> None:
             [Button(t.gettext("Open {reference}", reference=c.reference), "case-open", str(c.id))]
             for c in burst[:MAX_OPEN_BUTTONS]
         ]
-        return encode("\n".join(lines), buttons, rtl=t.rtl, kind=ChatKind.GROUP)
+        return "\n".join(lines), buttons
 
-    await deliveries.queue_coalesced_edits(ctx.store.session, _alert_subject(anchor.id), payload, EDIT_EVERY)
+    await ctx.outbox.edit_all(_alert_subject(anchor.id), draft, coalesce=EDIT_EVERY)
 
 
 def _details(case: Case, language: str) -> dict[str, str]:
@@ -112,7 +112,7 @@ async def alert_triage(
     channel, or to each secretariat member's private chat when there is none. ``message``: the reporter
     wrote again; the text itself stays in the store, behind the Open button."""
     targets = await secretariat_targets(ctx.store.session, ctx.settings.default_language)
-    revision = len(await CaseRepository(ctx.store.session).timeline_ids(case_id))
+    revision = revisions.per_fact(len(await CaseRepository(ctx.store.session).timeline_ids(case_id)))
     for target in targets:
         t = translator(target.language)
         details = {

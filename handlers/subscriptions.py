@@ -9,8 +9,9 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_
 from bot.core.router import MEMBERS, Router
+from handlers.labels import GROUP_NAMES, REGION_NAMES
 from storage.models import Subscription
-from storage.targeting import GROUP_NAMES, REGION_NAMES, REGIONS, WORKING_GROUPS
+from storage.targeting import REGIONS, WORKING_GROUPS
 
 router = Router()
 CHOOSE = "alerts"  # button action; payload "open", "region:<key>:on|off", "group:<key>:on|off", "all", "done", "off"

@@ -24,7 +24,7 @@ import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.config import ConfigError
+from storage.errors import ConfigError
 
 # Sandbox data is made up; a fixed, public key keeps the sandbox reproducible and is refused elsewhere.
 SANDBOX_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"sosbot sandbox - not a secret").digest()).decode()

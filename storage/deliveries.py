@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -34,7 +34,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Channel, Delivery, EncryptedText, utcnow
-from storage.outbox import DELETE, ERASE, OutboxRepository, Target, encode
+from storage.outbox import DELETE, ERASE, Target
 
 PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
 UNDELIVERED = (PENDING, LEASED)
@@ -229,8 +229,13 @@ async def deactivate_target(session: AsyncSession, delivery: Delivery) -> None:
     )
 
 
-async def record_receipt(session: AsyncSession, subject: str, target: Target, message_id: str) -> None:
-    """Record a message sent directly (not through the queue) as a sent row, so a later ``delete`` finds it."""
+async def record_receipt(
+    session: AsyncSession, subject: str, target: Target, message_id: str, payload: str
+) -> None:
+    """Record a message sent directly (not through the queue) as a sent row, so a later ``delete`` finds it.
+
+    ``payload`` says only where it went (the chat's kind): the text is not kept, only the id matters.
+    """
     row = Delivery(
         subject=subject,
         operation="send",
@@ -238,7 +243,7 @@ async def record_receipt(session: AsyncSession, subject: str, target: Target, me
         workspace=target.workspace,
         chat_id=target.chat_id,
         language=target.language,
-        payload=encode("", kind=target.kind),  # the text is not kept: only the id matters
+        payload=payload,
         status=SENT,
         attempts=1,
         platform_message_id=message_id,
@@ -262,44 +267,10 @@ async def delivered_copy(session: AsyncSession, delivery: Delivery) -> Delivery 
             Delivery.chat_id == delivery.chat_id,
             Delivery.operation == "send",
         )
-        .options(defer(Delivery.payload))  # only its state and platform id are needed
-        .order_by(Delivery.revision.desc())
+        .order_by(Delivery.revision.desc())  # its payload too: an edit lands in the copy's kind of chat
         .limit(1)
     )
     return result.scalar_one_or_none()
-
-
-async def enqueue_edit_everywhere(
-    session: AsyncSession,
-    subject: str,
-    revision: int,
-    payload_for: Callable[[str], str],
-    priority: int = 0,
-) -> int:
-    """One edit row per target a subject was (or is being) sent to; the payload is made per language.
-
-    Returns:
-        How many edit rows were queued (targets already holding this revision are skipped).
-    """
-    result = await session.execute(
-        select(Delivery).where(
-            Delivery.subject == subject, Delivery.operation == "send", Delivery.status != FAILED
-        )
-    )
-    outbox = OutboxRepository(session)
-    queued = 0
-    for copy in result.scalars().all():
-        target = Target(copy.platform, copy.chat_id, copy.language, copy.workspace)
-        row = await outbox.enqueue(
-            subject,
-            target,
-            payload_for(copy.language),
-            priority=priority,
-            revision=revision,
-            operation="edit",
-        )
-        queued += row is not None
-    return queued
 
 
 @dataclass
@@ -347,59 +318,3 @@ async def pending_subjects(session: AsyncSession) -> Sequence[str]:
         select(Delivery.subject).where(Delivery.status.in_([PENDING, LEASED])).distinct()
     )
     return result.scalars().all()
-
-
-async def queue_coalesced_edits(
-    session: AsyncSession, subject: str, payload_for: Callable[[str], str], window: timedelta
-) -> int:
-    """Edit every delivered copy of ``subject``, at most once per copy per ``window``.
-
-    The edit waits for the end of the current window; a later change in the same window rewrites the
-    waiting row's text, so bursts coalesce and the newest text always lands.
-    """
-    now = utcnow()
-    slot = int(now.timestamp() // window.total_seconds())
-    revision = 1_000_000 + slot
-    release = datetime.fromtimestamp((slot + 1) * window.total_seconds(), tz=now.tzinfo)
-    copies = (
-        (
-            await session.execute(
-                select(Delivery).where(
-                    Delivery.subject == subject, Delivery.operation == "send", Delivery.status != FAILED
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    queued = 0
-    for copy in copies:
-        existing = (
-            await session.execute(
-                select(Delivery).where(
-                    Delivery.subject == subject,
-                    Delivery.platform == copy.platform,
-                    Delivery.workspace == copy.workspace,
-                    Delivery.chat_id == copy.chat_id,
-                    Delivery.revision == revision,
-                )
-            )
-        ).scalar_one_or_none()
-        payload = payload_for(copy.language)
-        if existing is None:
-            row = Delivery(
-                subject=subject, revision=revision, operation="edit", platform=copy.platform,
-                workspace=copy.workspace, chat_id=copy.chat_id, language=copy.language, priority=5,
-                payload=payload, next_attempt_at=release,
-            )  # fmt: skip
-            try:
-                async with session.begin_nested():
-                    session.add(row)
-                queued += 1
-            except IntegrityError:
-                pass  # a simultaneous change queued this window's edit; its text is as new as ours
-        elif existing.status == PENDING:
-            existing.payload = payload
-            queued += 1
-    await session.flush()
-    return queued

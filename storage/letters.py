@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.appeals import set_setting, setting
-from storage.deliveries import queue_coalesced_edits
 from storage.models import Identity, Letter, LetterText, Organisation, Person, Role, Signature
 from storage.outbox import Target
 from storage.references import allocate
 from storage.targeting import TargetSpec, parse, private_chat_of
-
-COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
 
 
 @dataclass(frozen=True)
@@ -211,8 +208,3 @@ class LetterRepository:
             )
         )
         return result.scalars().all()
-
-
-async def queue_count_edits(session: AsyncSession, letter: Letter, payload_for: Callable[[str], str]) -> int:
-    """Edit every delivered copy with the current count, at most once per copy per window (the last lands)."""
-    return await queue_coalesced_edits(session, f"letter:{letter.id}", payload_for, COUNT_WINDOW)

@@ -1,21 +1,18 @@
-"""Writing fan-out messages into the outbox (delivery rows), in the caller's transaction.
+"""Writing delivery rows into the outbox, in the caller's transaction.
 
-Handlers never call a platform: they enqueue here, in the same transaction as the change that causes the
-message, and the outbox worker (bot/core/outbox.py) delivers. A row is unique per (subject, target,
-revision), so enqueueing the same thing twice is harmless.
+Handlers never call a platform and never write here themselves: they call the outbox API in the core
+(``bot/core/outbox_api.py``), which encodes the message and enqueues it here, in the same transaction as the
+change that causes it; the outbox worker (bot/core/outbox.py) delivers. The payload is opaque text to the
+store. A row is unique per (subject, target, revision), so enqueueing the same thing twice is harmless.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.events import Button, ChatKind, ChatRef, Edit, OutgoingMessage
 from storage.models import Delivery
 
 URGENT, NORMAL, ROUTINE = 0, 5, 9  # lower goes first
@@ -31,67 +28,8 @@ class Target:
     chat_id: str
     language: str
     workspace: str = ""
-    kind: ChatKind = ChatKind.GROUP
+    kind: str = "group"  # the chat kind's value ("private", "group", "channel"): the core's ChatKind
     timezone: str | None = None  # the reader's, for dates; None for channels (UTC, named as such)
-
-    def chat(self) -> ChatRef:
-        """The neutral chat reference of this target."""
-        return ChatRef(self.platform, self.chat_id, self.workspace, self.kind)
-
-
-def encode(
-    text: str,
-    buttons: Sequence[Sequence[Button]] = (),
-    rtl: bool = False,
-    reply_to: str | None = None,
-    kind: ChatKind = ChatKind.GROUP,
-) -> str:
-    """Serialise a message for the outbox."""
-    data: dict[str, Any] = {
-        "text": text,
-        "buttons": [[[b.label, b.action, b.payload] for b in row] for row in buttons],
-        "rtl": rtl,
-        "reply_to": reply_to,
-        "kind": kind.value,
-    }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _decoded(delivery: Delivery) -> tuple[ChatRef, dict[str, Any], tuple[tuple[Button, ...], ...]]:
-    data: dict[str, Any] = json.loads(delivery.payload)
-    chat = ChatRef(
-        delivery.platform, delivery.chat_id, delivery.workspace, ChatKind(data.get("kind", "group"))
-    )
-    buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", []))
-    return chat, data, buttons
-
-
-def encode_erasure(message_ids: Sequence[str], kind: ChatKind = ChatKind.PRIVATE) -> str:
-    """Serialise the platform ids of messages to delete in one chat (an ``erase`` row)."""
-    return json.dumps({"ids": list(message_ids), "kind": kind.value}, separators=(",", ":"))
-
-
-def to_erasure(delivery: Delivery) -> tuple[ChatRef, tuple[str, ...]]:
-    """The chat and the message ids an ``erase`` row deletes."""
-    data: dict[str, Any] = json.loads(delivery.payload)
-    chat = ChatRef(
-        delivery.platform, delivery.chat_id, delivery.workspace, ChatKind(data.get("kind", "private"))
-    )
-    return chat, tuple(str(i) for i in data.get("ids", []))
-
-
-def to_message(delivery: Delivery) -> OutgoingMessage:
-    """The message a ``send`` row carries."""
-    chat, data, buttons = _decoded(delivery)
-    return OutgoingMessage(
-        chat, data["text"], buttons, reply_to=data.get("reply_to"), rtl=data.get("rtl", False)
-    )
-
-
-def to_edit(delivery: Delivery, message_id: str) -> Edit:
-    """The edit an ``edit`` row carries, applied to the copy whose platform id is ``message_id``."""
-    chat, data, buttons = _decoded(delivery)
-    return Edit(chat, message_id, data["text"], buttons, rtl=data.get("rtl", False))
 
 
 class OutboxRepository:
@@ -128,17 +66,3 @@ class OutboxRepository:
         except IntegrityError:
             return None
         return delivery
-
-    async def erase(self, subject: str, target: Target, message_ids: Sequence[str]) -> Delivery | None:
-        """Queue the deletion of messages whose ids are known (e.g. what a person typed in a report)."""
-        if not message_ids:
-            return None
-        payload = encode_erasure(message_ids, target.kind)
-        return await self.enqueue(subject, target, payload, priority=URGENT, operation=ERASE)
-
-    async def delete_copy(self, subject: str, target: Target, revision: int) -> Delivery | None:
-        """Queue the deletion of the message sent (or recorded by receipt) under ``subject`` to ``target``."""
-        payload = encode("", kind=target.kind)
-        return await self.enqueue(
-            subject, target, payload, priority=URGENT, revision=revision, operation=DELETE
-        )

@@ -15,31 +15,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import LANGUAGES
-from bot.core.events import ChatKind
-from bot.core.i18n import N_
+from storage.languages import LANGUAGES
 from storage.models import Channel, ChannelKind, Identity, Person, Role, Subscription
 from storage.outbox import Target
 
 KINDS = ("all", "region", "group", "language")
-# Display names are marked for translation here and translated per reader by the handlers.
-REGION_NAMES: dict[str, str] = {
-    "africa": N_("Africa"),
-    "americas": N_("Americas"),
-    "asia": N_("Asia"),
-    "europe": N_("Europe"),
-    "mena": N_("Middle East and North Africa"),
-}
-GROUP_NAMES: dict[str, str] = {
-    "women-escr": N_("Women and ESCR"),
-    "corporate-accountability": N_("Corporate Accountability"),
-    "strategic-litigation": N_("Strategic Litigation"),
-    "economic-policy": N_("Economic Policy"),
-    "monitoring": N_("Monitoring"),
-    "social-movements": N_("Social Movements"),
-}
-REGIONS: tuple[str, ...] = tuple(REGION_NAMES)
-WORKING_GROUPS: tuple[str, ...] = tuple(GROUP_NAMES)
+PRIVATE, GROUP = "private", "group"  # chat kinds (the values of the core's ChatKind)
+REGIONS: tuple[str, ...] = ("africa", "americas", "asia", "europe", "mena")
+WORKING_GROUPS: tuple[str, ...] = ("women-escr", "corporate-accountability", "strategic-litigation",
+                                   "economic-policy", "monitoring", "social-movements")  # fmt: skip
 # Who may receive direct alerts: a person whose member role was revoked stops receiving at once.
 SUBSCRIBER_ROLES = (Role.MEMBER, Role.SECRETARIAT)
 
@@ -138,9 +122,7 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
     for channel in channels.scalars().all():
         language = channel.language if channel.language in LANGUAGES else default_language
         if _channel_matches(spec, language, channel.region, list(channel.working_groups or [])):
-            targets.append(
-                Target(channel.platform, channel.chat_id, language, channel.workspace, ChatKind.GROUP)
-            )
+            targets.append(Target(channel.platform, channel.chat_id, language, channel.workspace, GROUP))
     subscribers = await session.execute(
         select(Subscription, Person, Identity)
         .join(Person, Person.id == Subscription.person_id)
@@ -166,7 +148,7 @@ async def resolve(session: AsyncSession, spec: TargetSpec, default_language: str
                     identity.private_chat_id or "",
                     language,
                     identity.workspace,
-                    ChatKind.PRIVATE,
+                    PRIVATE,
                     person.timezone,
                 )
             )
@@ -226,7 +208,7 @@ def private_chat_of(person: Person, identity: Identity, default_language: str) -
         identity.private_chat_id or "",
         person_language(person, identity, default_language),
         identity.workspace,
-        ChatKind.PRIVATE,
+        PRIVATE,
         person.timezone,
     )
 
@@ -262,7 +244,7 @@ async def secretariat_targets(session: AsyncSession, default_language: str) -> l
                     identity.private_chat_id or "",
                     language,
                     identity.workspace,
-                    ChatKind.PRIVATE,
+                    PRIVATE,
                 )
             )
     return targets

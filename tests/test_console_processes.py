@@ -18,8 +18,9 @@ import urllib.request
 from pathlib import Path
 
 from bot.app import build_app
+from bot.core.codec import encode
 from bot.core.events import Button
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import OutboxRepository, Target
 from tests.clock import YEAR
 from tests.conftest import make_settings
 from tests.travel import python_m

@@ -23,10 +23,11 @@ from bot.core.events import (
     OutgoingMessage,
     TextEvent,
 )
-from bot.core.i18n import Translator, translator
+from bot.core.i18n import Translator
+from bot.core.outbox_api import Outbox
 from bot.core.router import Router
 from storage.models import Conversation, Person
-from storage.outbox import NORMAL, OutboxRepository, Target, encode
+from storage.outbox import NORMAL, Target
 from storage.repositories import Store
 
 # A flow's traces: the person's message ids, the bot's echo receipts (erased when the flow ends).
@@ -116,17 +117,17 @@ class Context:
         priority: int = NORMAL,
         revision: int = 1,
     ) -> bool:
-        """Queue a message to another chat through the outbox, in this event's transaction.
+        """Queue a message to another chat through the outbox (``self.outbox.send``), in this transaction.
 
         ``text`` must already be in ``target.language`` (use ``translator(target.language)``).
         Returns False when the same (subject, target, revision) was already queued.
         """
-        rtl = translator(target.language).rtl
-        payload = encode(text, buttons, rtl=rtl, kind=target.kind)
-        queued = await OutboxRepository(self.store.session).enqueue(
-            subject, target, payload, priority=priority, revision=revision
-        )
-        return queued is not None
+        return await self.outbox.send(subject, target, text, buttons, priority=priority, revision=revision)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox API on this event's transaction: send, send to many, edit every copy, delete."""
+        return Outbox(self.store.session)
 
     @property
     def can_open_form(self) -> bool:
@@ -153,12 +154,11 @@ class Context:
             message_ids: platform ids of the person's own messages (deleted in one batch where possible).
             echoes: receipt subjects of the bot's messages that repeated what the person wrote.
         """
-        outbox = OutboxRepository(self.store.session)
         ids = [i for i in dict.fromkeys(message_ids) if i]
         if ids and self.chat.erasable_input:
-            await outbox.erase(f"erase:{secrets.token_hex(8)}", self._here(), ids)
+            await self.outbox.erase(f"erase:{secrets.token_hex(8)}", self._here(), ids)
         for subject in dict.fromkeys(echoes):
-            await outbox.delete_copy(subject, self._here(), revision=2)
+            await self.outbox.delete(subject, self._here(), revision=2)  # the receipt holds revision 1
 
     @property
     def incoming_id(self) -> str | None:

@@ -23,13 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import metrics
+from bot.core.codec import to_edit, to_erasure, to_message
 from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter, erase_messages
 from bot.core.events import OutgoingMessage
 from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from bot.core.supervise import Backoff, Heartbeat, pause, supervise
 from storage import deliveries
 from storage.models import Delivery, utcnow
-from storage.outbox import ERASE, URGENT, to_edit, to_erasure, to_message
+from storage.outbox import ERASE, URGENT
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
@@ -274,7 +275,7 @@ class OutboxWorker:
         if row.operation == "delete":
             await adapter.delete(message.chat, copy.platform_message_id)
         else:
-            await adapter.edit(to_edit(row, copy.platform_message_id))
+            await adapter.edit(to_edit(row, copy))
         return copy.platform_message_id
 
     def _fail(self, row: Delivery, detail: str) -> None:

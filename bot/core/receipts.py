@@ -11,7 +11,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.events import OutgoingMessage
-from storage import deliveries
+from bot.core.outbox_api import RECEIPT_LANGUAGE, Outbox
 from storage.outbox import Target
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,10 @@ async def keep_receipt(
     if message.receipt is None or not message_id:
         return
     chat = message.chat
-    target = Target(chat.platform, chat.chat_id, "en", chat.workspace, chat.kind)
+    target = Target(chat.platform, chat.chat_id, RECEIPT_LANGUAGE, chat.workspace, chat.kind)
     try:
         async with sessions() as session, session.begin():
-            await deliveries.record_receipt(session, message.receipt, target, message_id)
+            await Outbox(session).record_receipt(message.receipt, target, message_id)
     except (
         Exception
     ) as error:  # the message was sent; losing its receipt only leaves it for the person to delete

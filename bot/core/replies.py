@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core import metrics
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import OutgoingMessage
+from bot.core.outbox_api import Outbox
 from bot.core.pacing import Pacer
-from storage.outbox import URGENT, OutboxRepository, Target, encode
+from storage.outbox import URGENT, Target
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,12 +87,13 @@ class ReplySender:
             return
         chat = message.chat
         target = Target(chat.platform, chat.chat_id, language, chat.workspace, chat.kind)
-        payload = encode(message.text, message.buttons, message.rtl, message.reply_to, chat.kind)
         async with self.sessions() as session, session.begin():
-            await OutboxRepository(session).enqueue(
+            await Outbox(session).send(
                 f"reply:{id(message)}:{asyncio.get_running_loop().time():.6f}",
                 target,
-                payload,
+                message.text,
+                message.buttons,
                 priority=URGENT,
+                reply_to=message.reply_to,
             )
         log.warning("reply on %s handed to the outbox", chat.platform)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from bot.adapters.console import ConsoleChat
 from bot.app import App
+from bot.core.codec import encode
 from bot.core.events import Button
+from bot.core.outbox_api import Outbox
 from bot.runner import console_delivery
-from storage.deliveries import enqueue_edit_everywhere
 from storage.models import Delivery
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import OutboxRepository, Target
 from tests.handlers.test_reports import full_report
 from tests.support import chat, people
 
@@ -95,8 +96,8 @@ async def test_edits_are_shown_marked_and_deletes_show_nothing(app: App) -> None
     async with console_delivery(app, lucia):
         await until(shown(lucia, "Llamamiento urgente"))
         async with app.sessions() as session, session.begin():
-            await enqueue_edit_everywhere(
-                session, "letter:1", 2, lambda _: encode("Carta colectiva: 2 firmas")
+            await Outbox(session).edit_all(
+                "letter:1", lambda _: ("Carta colectiva: 2 firmas", ()), revision=2
             )
             delete = await OutboxRepository(session).enqueue(
                 "appeal:9", target, encode(""), revision=2, operation="delete"

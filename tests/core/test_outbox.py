@@ -8,11 +8,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from bot.core.codec import encode
 from bot.core.delivery import FailureKind
 from bot.core.outbox import OutboxWorker, WorkerConfig
-from storage.deliveries import enqueue_edit_everywhere, status
+from bot.core.outbox_api import Outbox
+from storage.deliveries import status
 from storage.models import Channel, Delivery, utcnow
-from storage.outbox import NORMAL, ROUTINE, URGENT, OutboxRepository, Target, encode
+from storage.outbox import NORMAL, ROUTINE, URGENT, OutboxRepository, Target
 from tests.clock import YEAR
 from tests.rigs import SlackRig, TelegramRig, slack_rig, telegram_rig
 
@@ -122,8 +124,8 @@ async def test_edits_reach_every_delivered_copy(sqlite_url: str) -> None:
         await enqueue(rig, "appeal:5", ["C01", "C02", "C03"], platform="slack")
         await worker(rig).run_until_idle()
         async with rig.app.sessions() as session, session.begin():
-            queued = await enqueue_edit_everywhere(
-                session, "appeal:5", 2, lambda lang: encode(f"UPDATED ({lang})")
+            queued = await Outbox(session).edit_all(
+                "appeal:5", lambda lang: (f"UPDATED ({lang})", ()), revision=2
             )
         assert queued == 3
         await worker(rig).run_until_idle()

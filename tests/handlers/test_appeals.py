@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.adapters.console import ConsoleChat
 from bot.app import App
+from bot.core.codec import to_message
 from bot.core.events import ChatKind, ChatRef
 from storage.models import Appeal, AuditEntry, Delivery
-from storage.outbox import NORMAL, URGENT, to_message
+from storage.outbox import NORMAL, URGENT
 from tests.clock import FUTURE, YEAR
 from tests.support import chat, people
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.codec import to_message
 from bot.core.events import Button
 from handlers.appeal_draft import parse_deadline
 from storage.models import Appeal, AppealText, Delivery
-from storage.outbox import to_message
 from tests.clock import FUTURE, PAST, YEAR
 from tests.handlers.test_appeals import REF, SAVED, deliveries, draft, in_group, send, setup_network
 from tests.support import chat, people

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
+from bot.core.codec import to_message
 from storage.models import Appeal
-from storage.outbox import to_message
 from tests.conftest import make_settings
 from tests.handlers.test_appeals import REF, deliveries, draft, mark_delivered, send, setup_network
 from tests.support import chat

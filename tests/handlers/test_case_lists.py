@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.codec import to_message
 from bot.core.i18n import Translator
 from storage.cases import CaseRepository
 from storage.models import Delivery, utcnow
-from storage.outbox import to_message
 from tests.handlers.test_triage_privacy import make_secretariat, reported
 from tests.support import chat, people
 

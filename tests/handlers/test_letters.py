@@ -12,12 +12,12 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.codec import to_message
 from bot.core.events import ActionEvent, Button
 from handlers.letter_render import export_html
 from storage.letter_export import to_csv
 from storage.letters import LetterRepository
 from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
-from storage.outbox import to_message
 from tests.clock import YEAR
 from tests.handlers.test_appeals import setup_network
 from tests.support import chat

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.adapters.console import ConsoleChat
 from bot.app import App
+from bot.core.codec import to_message
 from storage.models import Delivery, Letter
-from storage.outbox import to_message
 from tests.handlers.test_appeals import setup_network
 from tests.handlers.test_letters import FUTURE, REF, SIGN, YEAR, publish
 from tests.support import chat

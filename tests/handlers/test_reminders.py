@@ -9,11 +9,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.app import App
+from bot.core.codec import encode, to_message
 from bot.core.delivery import FailureKind
 from handlers.alerts import notify_target_lost
 from handlers.reminders import STUCK_SUBJECT, alert_stuck_urgent, remind_unanswered_cases
 from storage.models import Case, Delivery, utcnow
-from storage.outbox import URGENT, OutboxRepository, Target, encode, to_message
+from storage.outbox import URGENT, OutboxRepository, Target
 from tests.handlers.test_appeals import in_group
 from tests.handlers.test_reports import CONTACT, NAMES, PLACE, WHAT, full_report
 from tests.support import chat, people
@@ -99,7 +100,7 @@ async def test_a_lost_reporter_is_explained_in_words(any_app: App) -> None:
     row = Delivery(
         subject=f"case:{case.id}:reporter", platform="telegram", workspace="", chat_id="5550", language="pt"
     )
-    await notify_target_lost(app, row, FailureKind.BLOCKED)
+    await notify_target_lost(app.sessions, app.settings.default_language, row, FailureKind.BLOCKED)
     [text] = (await texts(app, "lost:telegram:5550")).values()
     assert text == (
         f"The message to the reporter of case SOS-{YEAR}-0001 could not be delivered to a private chat on "

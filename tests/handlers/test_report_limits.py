@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.config import ConfigError, load_settings
+from bot.core.codec import to_message
 from bot.core.events import Actor, ChatRef, TextEvent
 from storage.models import Case, Delivery, Identity, Person
-from storage.outbox import to_edit
 from tests.conftest import make_settings
 from tests.support import chat, people
 
@@ -93,14 +93,14 @@ async def test_a_burst_of_reports_makes_one_alert_listing_every_reference(databa
         edit = max(
             (r for r in rows if r.operation == "edit" and r.language == "en"), key=lambda r: r.revision
         )
-        text = to_edit(edit, "1").text
+        text = to_message(edit).text
         assert text.splitlines() == [
             "3 new threat reports within minutes:",
             f"SOS-{year()}-0001: Honduras, Detention, Immediate danger",
             f"SOS-{year()}-0002: Honduras, Detention, Immediate danger",
             f"SOS-{year()}-0003: Honduras, Detention, Immediate danger",
         ]
-        assert [b.label for row in to_edit(edit, "1").buttons for b in row] == [
+        assert [b.label for row in to_message(edit).buttons for b in row] == [
             f"Open SOS-{year()}-000{n}" for n in (1, 2, 3)
         ]
     finally:

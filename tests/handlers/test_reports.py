@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
+from bot.core.codec import to_erasure, to_message
 from bot.core.events import Button, ChatKind, ChatRef
 from storage.cases import purge_closed, reencrypt_all
 from storage.crypto import Keyring, generate_key, install_keyring
 from storage.models import AuditEntry, Case, CaseEvent, Conversation, Delivery, utcnow
-from storage.outbox import to_erasure, to_message
 from tests.clock import PAST, YEAR
 from tests.conftest import make_settings
 from tests.support import chat, people

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.codec import to_message
 from bot.core.delivery import FailureKind
 from bot.core.events import ActionEvent, ChatKind, ChatRef, CommandEvent, Notice, Outgoing, OutgoingMessage
 from handlers.alerts import notify_target_lost
 from storage.models import AuditEntry, Case, Delivery, Identity, Person, Role
-from storage.outbox import to_message
 from tests.handlers.test_appeals import in_group
 from tests.handlers.test_reports import CONTACT, NAMES, PLACE, WHAT, full_report
 from tests.support import chat, people
@@ -154,7 +154,7 @@ async def test_a_failed_delivery_to_a_reporter_names_the_case_not_the_chat(app: 
     async with app.sessions() as session:
         row = Delivery(subject=f"case:{case.id}:reporter", platform="console", chat_id="dm-rafael", language="pt",
                        payload="{}")  # fmt: skip
-    await notify_target_lost(app, row, FailureKind.BLOCKED)
+    await notify_target_lost(app.sessions, app.settings.default_language, row, FailureKind.BLOCKED)
     async with app.sessions() as session:
         notices = (
             (await session.execute(select(Delivery).where(Delivery.subject.like("lost:%")))).scalars().all()
@@ -169,7 +169,7 @@ async def test_a_failed_delivery_to_a_reporter_names_the_case_not_the_chat(app: 
     stranger = Delivery(
         subject="appeal:1", platform="console", chat_id="dm-joseph", language="en", payload="{}"
     )
-    await notify_target_lost(app, stranger, FailureKind.NOT_FOUND)
+    await notify_target_lost(app.sessions, app.settings.default_language, stranger, FailureKind.NOT_FOUND)
     async with app.sessions() as session:
         notices = (
             (await session.execute(select(Delivery).where(Delivery.subject.like("lost:%")))).scalars().all()

@@ -7,10 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.codec import encode
 from bot.core.events import ChatKind
 from storage.deliveries import LEASED, PENDING, claim
 from storage.models import Delivery
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import OutboxRepository, Target
 
 LEASE = timedelta(seconds=60)
 TARGETS = (

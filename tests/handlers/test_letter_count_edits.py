@@ -1,0 +1,110 @@
+"""A letter's live count edits every delivered copy in one statement: a sign-on does as many statements with
+50 copies as with 500, and each copy's edit keeps its reader's direction and its chat's kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select
+
+from bot.app import App
+from bot.core.codec import encode, to_edit, to_message
+from bot.core.events import ActionEvent, ChatKind
+from storage.appeals import queue_copies
+from storage.models import Delivery
+from storage.outbox import Target
+from tests.handlers.test_letters import publish
+from tests.support import chat
+
+SUBJECT = "letter:1"
+
+
+@contextmanager
+def statements(app: App) -> Iterator[list[str]]:
+    """Every SQL statement the store runs inside the block."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))  # (connection, cursor, statement, parameters, context, executemany)
+
+    engine = app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def more_copies(app: App, start: int, count: int) -> None:
+    """Copies of the letter already delivered to ``count`` more groups (as the worker leaves them)."""
+    items = [
+        (
+            Target("telegram", f"-100{start + i}", "es", kind=ChatKind.GROUP),
+            encode("copy", kind=ChatKind.GROUP),
+        )
+        for i in range(count)
+    ]
+    async with app.sessions() as session, session.begin():
+        await queue_copies(session, SUBJECT, items, priority=5, revision=1, status="sent")
+
+
+async def sign_for_organisation(app: App, who: str) -> int:
+    """``who`` confirms signing for their organisation; returns the statements the sign-on ran."""
+    person = chat(app, who)
+    press = ActionEvent(f"sign-{who}", person.actor, person.chat, action="sign-ok", payload="1:org")
+    with statements(app) as seen:
+        outcome = await app.dispatcher.handle(press)  # type: ignore[arg-type]
+    texts = [item.text for item in outcome.outgoing]  # type: ignore[union-attr]
+    assert any(text.startswith(("Signed.", "Firmado.")) for text in texts), texts
+    return len(seen)
+
+
+async def pending_edits(app: App) -> list[Delivery]:
+    async with app.sessions() as session:
+        query = select(Delivery).where(Delivery.subject == SUBJECT, Delivery.operation == "edit")
+        return list((await session.execute(query)).scalars().all())
+
+
+async def test_a_sign_on_does_as_many_statements_for_500_copies_as_for_50(any_app: App) -> None:
+    await publish(any_app)  # four copies, delivered
+    await more_copies(any_app, 0, 46)
+    with_50 = await sign_for_organisation(any_app, "lucia")
+    assert len(await pending_edits(any_app)) == 50  # one count edit per copy
+
+    await more_copies(any_app, 46, 450)
+    with_500 = await sign_for_organisation(any_app, "joseph")
+    edits = await pending_edits(any_app)
+    assert len(edits) >= 500  # every copy, whether this sign-on wrote its edit or rewrote one waiting
+    assert with_500 == with_50
+    window = max(row.revision for row in edits)
+    spanish = [row for row in edits if row.revision == window and row.language == "es"]
+    assert len(spanish) == 497  # the Spanish group of the network and the 496 groups added here
+    assert all(to_message(row).text.endswith("2 organizaciones han firmado.") for row in spanish)
+
+
+async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(database_url: str) -> None:
+    from bot.app import build_app
+    from tests.conftest import make_settings
+
+    app = build_app(make_settings(database_url))
+    try:
+        await publish(app)  # Karim reads Arabic in his private chat; the Spanish group reads left to right
+        await sign_for_organisation(app, "lucia")
+        async with app.sessions() as session:
+            rows = (
+                (await session.execute(select(Delivery).where(Delivery.subject == SUBJECT))).scalars().all()
+            )
+        copies = {row.chat_id: row for row in rows if row.operation == "send"}
+        edits = {row.chat_id: row for row in rows if row.operation == "edit"}
+        assert edits.keys() == copies.keys()
+        arabic = next(row for row in edits.values() if row.language == "ar")
+        edit = to_edit(arabic, copies[arabic.chat_id])
+        assert edit.rtl and edit.chat.kind is ChatKind.PRIVATE
+        assert edit.text.endswith("وقّعت منظمة واحدة.")
+        spanish = to_edit(edits["g-americas"], copies["g-americas"])
+        assert not spanish.rtl and spanish.chat.kind is ChatKind.GROUP
+        assert spanish.text.endswith("1 organización ha firmado.")
+    finally:
+        await app.close()
