@@ -1,10 +1,10 @@
 """Edits of every delivered copy of a subject, written in one statement whatever the number of copies.
 
 A letter published to 3,000 chats is edited on every signature (its live count): one row per copy, written
-as one ``INSERT … SELECT … ON CONFLICT`` (an upsert, on SQLite and PostgreSQL alike). The SELECT joins the
-subject's delivered copies to a small table of (language, payload): each copy gets the text of its own
-language, and nothing else about the copy is guessed (its chat and chat kind are the copy's, read when the
-edit is delivered). The signer's transaction thus does a constant number of statements.
+with one SELECT of the delivered copies and one ``INSERT … ON CONFLICT`` (an upsert, executed for all rows at
+once, on SQLite and PostgreSQL alike): each copy gets the text of its own language, sealed to the copy's row
+binding (see :mod:`storage.sealed`), and nothing else about the copy is guessed (its chat and chat kind are the
+copy's, read when the edit is delivered). The signer's transaction thus does a constant number of statements.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, String, Table, and_, exists, literal, select, union_all
+from sqlalchemy import Insert, Table, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.deliveries import FAILED, PENDING
-from storage.models import Delivery, EncryptedText, UTCDateTime, utcnow
+from storage.models import Delivery, utcnow
+from storage.sealed import SEAL, sealed_values
 
 EDIT = "edit"
-_CONFLICT = ("subject", "platform", "workspace", "chat_id", "revision")
+_CONFLICT = ("subject", "platform", "workspace", "chat_hash", "revision")
 
 
 async def copy_languages(session: AsyncSession, subject: str) -> list[str]:
@@ -85,53 +87,60 @@ async def _upsert(
 ) -> int:
     if not payloads:
         return 0
-    table = cast(Table, Delivery.__table__)
-    copy, newer = table.alias("copy"), table.alias("newer")
-    texts = union_all(
-        *(
-            select(
-                literal(language, String(5)).label("language"),
-                literal(payload, EncryptedText()).label("payload"),
-            )
-            for language, payload in payloads.items()
-        )
-    ).subquery("texts")
+    newer = aliased(Delivery)
     # The latest send to each target only: a target that got two revisions is edited once.
     superseded = exists().where(
-        and_(
-            newer.c.subject == copy.c.subject,
-            newer.c.platform == copy.c.platform,
-            newer.c.workspace == copy.c.workspace,
-            newer.c.chat_id == copy.c.chat_id,
-            newer.c.operation == "send",
-            newer.c.status != FAILED,
-            newer.c.revision > copy.c.revision,
-        )
+        newer.subject == Delivery.subject,
+        newer.platform == Delivery.platform,
+        newer.workspace == Delivery.workspace,
+        newer.chat_hash == Delivery.chat_hash,
+        newer.operation == "send",
+        newer.status != FAILED,
+        newer.revision > Delivery.revision,
     )
+    copies = (
+        await session.execute(
+            select(
+                Delivery.seal, Delivery.chat_id, Delivery.platform, Delivery.workspace, Delivery.language
+            ).where(
+                Delivery.subject == subject,
+                Delivery.operation == "send",
+                Delivery.status != FAILED,
+                Delivery.language.in_(list(payloads)),
+                ~superseded,
+            )
+        )
+    ).all()
+    if not copies:
+        return 0
     now = utcnow()
-    rows = (
-        select(
-            copy.c.subject,
-            literal(revision),
-            literal(EDIT, String(10)),
-            copy.c.platform,
-            copy.c.workspace,
-            copy.c.chat_id,
-            copy.c.language,
-            literal(priority),
-            texts.c.payload,
-            literal(PENDING, String(12)),
-            literal(0),
-            literal(release, UTCDateTime()),
-            literal(now, UTCDateTime()),
+    # Each edit shares its copy's seal: its chat and text are bound to that row's binding, and the two rows
+    # go to the same chat anyway. Sealing is per row (in Python); the statements stay two, whatever the copies.
+    rows = [
+        sealed_values(
+            Delivery,
+            {
+                "subject": subject,
+                "revision": revision,
+                "operation": EDIT,
+                "platform": platform,
+                "workspace": workspace,
+                SEAL: seal,
+                "chat_id": chat_id,
+                "language": language,
+                "priority": priority,
+                "payload": payloads[language],
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": release,
+                "created_at": now,
+            },
         )
-        .join_from(copy, texts, texts.c.language == copy.c.language)
-        .where(copy.c.subject == subject, copy.c.operation == "send", copy.c.status != FAILED, ~superseded)
-    )
-    columns = ["subject", "revision", "operation", "platform", "workspace", "chat_id", "language", "priority",
-               "payload", "status", "attempts", "next_attempt_at", "created_at"]  # fmt: skip
+        for seal, chat_id, platform, workspace, language in copies
+    ]
+    table = cast(Table, Delivery.__table__)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(table).from_select(columns, rows)
+    statement: Any = dialect.insert(table)
     if rewrite:
         # Only an edit still waiting is rewritten: one already sent (or in flight) belongs to a past window.
         statement = statement.on_conflict_do_update(
@@ -141,5 +150,6 @@ async def _upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(_CONFLICT))
-    result = await session.execute(cast(Insert, statement))
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+    result = await session.execute(cast(Insert, statement), rows)
+    counted = int(getattr(result, "rowcount", -1) or 0)
+    return counted if counted >= 0 else len(rows)

@@ -116,12 +116,16 @@ async def test_forget_leaves_no_outbox_row_event_id_or_own_name(database_url: st
         person_id, case_id = await _reporter_with_case(app)
         async with app.sessions() as session, session.begin():
             store = Store(session)
-            from storage.outbox import OutboxRepository, Target, encode
+            from bot.core.codec import encode, encode_erasure
+            from storage.outbox import ERASE, OutboxRepository, Target
 
             outbox = OutboxRepository(session)
             target = Target("telegram", REPORTER_ID, "en")
             await outbox.enqueue(f"case:{case_id}:reporter", target, encode("Are you safe?"))
-            await outbox.erase("report:1:typed", target, ["41", "42"])  # still to wipe their chat: kept
+            erasure = encode_erasure(["41", "42"], target.kind)
+            await outbox.enqueue(
+                "report:1:typed", target, erasure, operation=ERASE
+            )  # still to wipe their chat: kept
             person = await store.persons.get(person_id)
             assert person is not None
             await store.persons.erase(person)
@@ -142,7 +146,8 @@ async def test_purge_removes_the_case_outbox_and_prunes_old_events_and_deliverie
         _, case_id = await _reporter_with_case(app)
         long_ago = utcnow() - timedelta(days=400)
         async with app.sessions() as session, session.begin():
-            from storage.outbox import OutboxRepository, Target, encode
+            from bot.core.codec import encode
+            from storage.outbox import OutboxRepository, Target
 
             outbox = OutboxRepository(session)
             await outbox.enqueue(
