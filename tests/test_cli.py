@@ -98,9 +98,7 @@ def test_make_run_in_arabic_opens_as_amina(tmp_path: Path) -> None:
         "مرحبًا بك في بيئة تجربة بوت \u2068SOS\u2069. أنت \u2068Amina (secretariat)\u2069 من الأمانة"
     )
     assert people == "الأشخاص في بيئة التجربة هذه:"
-    lucia = (
-        "  \u200f\u2068lucia\u2069: \u2068Lucía Hernández\u2069، \u2068\u200f\u2068عضو\u2069 في \u2068ProDESC\u2069\u2069"
-    )
+    lucia = "  \u200f\u2068lucia\u2069: \u2068Lucía Hernández\u2069، \u2068\u200f\u2068عضو\u2069 في \u2068ProDESC\u2069\u2069"
     assert f"{lucia}، اللغة: \u2068Español\u2069\n" in result.stdout
 
 
