@@ -170,3 +170,81 @@ SEPARATOR = pgettext("list separator", ", ")
 def language_list(t: Translator, codes: Iterable[str]) -> str:
     """Language names in ``t``'s language, separated the locale's way, or "—"."""
     return join(t, (t.language_name(code) for code in codes))
+
+
+# Audit actions as the secretariat reads them in AUDIT (keys are what ``ctx.audit`` records).
+AUDIT_LABELS: dict[str, str] = {
+    "appeal.approve": N_("approved an appeal"),
+    "appeal.close": N_("closed an appeal"),
+    "appeal.followup": N_("sent a follow-up to an appeal"),
+    "appeal.link": N_("linked an appeal"),
+    "appeal.new": N_("drafted an appeal"),
+    "appeal.retract": N_("retracted an appeal"),
+    "appeal.send": N_("sent an appeal"),
+    "appeal.submit": N_("submitted an appeal for approval"),
+    "appeal.target": N_("chose an appeal's target"),
+    "appeal.translate": N_("changed an appeal's text"),
+    "appeal.update": N_("updated a sent appeal"),
+    "case.appeal": N_("drafted an appeal from a case"),
+    "case.letter": N_("drafted a letter from a case"),
+    "case.assign": N_("assigned a case"),
+    "case.create": N_("received a report"),
+    "case.link": N_("linked a case"),
+    "case.note": N_("added a note to a case"),
+    "case.read": N_("read a case"),
+    "case.reply": N_("replied to a reporter"),
+    "case.reporter_message": N_("received a message from a reporter"),
+    "case.status": N_("changed a case's status"),
+    "channel.register": N_("registered a channel"),
+    "letter.approve": N_("approved a letter"),
+    "letter.close": N_("closed a letter"),
+    "letter.edit": N_("edited a letter"),
+    "letter.export": N_("exported a letter"),
+    "letter.new": N_("drafted a letter"),
+    "letter.publish": N_("published a letter"),
+    "letter.remind": N_("sent reminders for a letter"),
+    "letter.sign": N_("signed a letter"),
+    "letter.submit": N_("submitted a letter for approval"),
+    "letter.target": N_("chose a letter's target"),
+    "letter.translate": N_("changed a letter's text"),
+    "letter.withdraw": N_("withdrew a signature"),
+    "member.confirm": N_("confirmed a member"),
+    "org.join": N_("asked to join an organisation"),
+    "org.register": N_("registered an organisation"),
+    "org.verify": N_("verified an organisation"),
+    "person.created": N_("first wrote to the bot"),
+    "person.erase": N_("erased their data"),
+    "person.language": N_("chose a language"),
+    "person.link": N_("linked accounts"),
+    "role.bootstrap": N_("received the configured secretariat role"),
+    "role.change": N_("changed a role"),
+    "role.request": N_("asked for a role change"),
+    "sandbox.seed": N_("filled the sandbox"),
+    "settings.change": N_("changed a network setting"),
+    "subscription.change": N_("changed a subscription"),
+    "subscription.off": N_("unsubscribed"),
+    "subscription.on": N_("subscribed"),
+}
+SUBJECT_LABELS: dict[str, str] = {
+    "appeal": N_("appeal #{id}"),
+    "case": N_("case #{id}"),
+    "channel": N_("channel #{id}"),
+    "letter": N_("letter #{id}"),
+    "org": N_("organisation #{id}"),
+    "person": N_("person #{id}"),
+}
+
+
+def audit_label(t: Translator, action: str) -> str:
+    """An audit action in ``t``'s language."""
+    return t.gettext(AUDIT_LABELS.get(action, N_("another action")))
+
+
+def subject_label(t: Translator, subject: str) -> str:
+    """What an audit entry was about (``case #3``), in ``t``'s language; settings and others by their kind."""
+    kind, _, key = subject.partition(":")
+    if kind in SUBJECT_LABELS and key.isdigit():
+        return t.gettext(SUBJECT_LABELS[kind], id=int(key))
+    if kind == "settings":
+        return t.gettext("network settings")
+    return "—"

@@ -121,7 +121,7 @@ async def test_people_and_audit_listings(app: App) -> None:
     assert "Lucía Hernández — member, ProDESC (confirmed)" in listing
     [audit] = await chat(app, "sam").say("/audit")
     assert audit.startswith("Latest recorded actions:")
-    assert "sandbox.seed person:" in audit
+    assert "filled the sandbox (person #" in audit
 
 
 async def test_secretariat_bootstrap_from_settings_is_audited(app: App) -> None:
