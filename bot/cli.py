@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-letter", help="write a letter and its signatories as CSV and HTML")
     export.add_argument("reference")
     export.add_argument(
-        "--language", default=None, help="the letter's language for the HTML (default: its first)"
+        "--language",
+        default=None,
+        help="the export's language: en, es, fr, ar or pt, or its name (default: the letter's first)",
     )
     export.add_argument("--out", default=".", help="folder to write REF.csv and REF.html into")
     commands.add_parser(
@@ -159,8 +161,9 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
     from pathlib import Path
 
     from bot.app import App
-    from handlers.letter_render import export_html
-    from storage.letter_export import to_csv, write_private_files
+    from bot.config import LANGUAGES
+    from handlers.letter_render import body_for, export_csv, export_html, export_language
+    from storage.letter_export import write_private_files
     from storage.letters import LetterRepository
 
     assert isinstance(app, App)
@@ -171,11 +174,21 @@ async def _export_letter(app: object, reference: str, language: str | None, out:
             print(f"sosbot: no letter has the reference {reference.upper()}", file=sys.stderr)
             return 2
         texts = await letters.texts(letter.id)
-        chosen = language if language in texts else next(iter(texts))
+        if not texts:
+            print(f"sosbot: {letter.reference} has no text yet", file=sys.stderr)
+            return 2
+        chosen = export_language(language, texts)
+        if chosen is None:
+            print(
+                f"sosbot: cannot export in {language!r}; choose one of: {', '.join(LANGUAGES)}",
+                file=sys.stderr,
+            )
+            return 2
+        body = body_for(texts, chosen, app.settings.default_language)
         signatories = await letters.signatories(letter.id)
     files = {
-        f"{letter.reference}.csv": to_csv(signatories),
-        f"{letter.reference}.html": export_html(letter, texts[chosen], chosen, signatories),
+        f"{letter.reference}.csv": export_csv(chosen, signatories),
+        f"{letter.reference}.html": export_html(letter, body, chosen, signatories),
     }
     await asyncio.to_thread(write_private_files, Path(out), files)
     folder = out

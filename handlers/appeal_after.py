@@ -12,7 +12,7 @@ from bot.core.codec import target_of
 from bot.core.context import Context
 from bot.core.events import Button, ChatKind, Event
 from bot.core.outbox_api import Draft, Message
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, UsageError
 from handlers import appeal_approval
 from handlers.appeal_common import SENT_STATES, from_button, letter_reference, repo, two_person_rule
 from handlers.appeal_render import ACTED, acted_button, followup, render, retraction
@@ -93,13 +93,12 @@ async def push_update(ctx: Context, found: Appeal) -> None:
 
 async def send_followup(ctx: Context, found: Appeal, args: list[str]) -> None:
     """``appeal followup REF text``: a new message to every copy, as a reply to it where the platform allows."""
-    text = ctx.answer.split(None, 2)[2].strip() if len(ctx.answer.split(None, 2)) == 3 else ""
+    text = ctx.answer.split(None, 1)[1].strip() if len(ctx.answer.split(None, 1)) == 2 else ""
     if found.status not in SENT_STATES:
         ctx.reply(ctx._("{reference} has not been sent.", reference=found.reference))
         return
     if not text:
-        ctx.reply(ctx._("Usage: APPEAL followup REF text (after sending)."))
-        return
+        raise UsageError
     if len(text) > FOLLOWUP_LIMIT:
         ctx.reply(
             ctx._(

@@ -10,7 +10,7 @@ from bot.core import revisions
 from bot.core.codec import to_message
 from bot.core.context import Context
 from bot.core.events import Button
-from bot.core.i18n import LANGUAGE_NAMES, Translator, translator
+from bot.core.i18n import Translator, translator
 from handlers.appeal_common import APPROVE_ACTION, PREVIEW_ACTION, tell_secretariat
 from storage import appeals as store
 from storage.appeals import PendingChange, subject
@@ -106,9 +106,7 @@ async def preview_change(ctx: Context, found: Appeal) -> bool:
         if row.language in shown:
             continue
         shown.add(row.language)
-        heading = ctx._(
-            "— as {language} readers see it —", language=LANGUAGE_NAMES.get(row.language, row.language)
-        )
+        heading = ctx._("— as {language} readers see it —", language=ctx.t.language_name(row.language))
         ctx.reply(heading + "\n" + to_message(row).text)
     return True
 

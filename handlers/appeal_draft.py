@@ -116,7 +116,9 @@ async def _field(ctx: Context, event: Event, field: str) -> None:
             language = language if language in LANGUAGES else data["language"]
             await ctx.goto("title", language=language)
             ctx.reply(
-                ctx._("This text is in {language}. Title? (or CANCEL)", language=LANGUAGE_NAMES[language]),
+                ctx._(
+                    "This text is in {language}. Title? (or CANCEL)", language=ctx.t.language_name(language)
+                ),
                 _language_buttons(ctx, language),
             )
         else:

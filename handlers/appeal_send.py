@@ -8,7 +8,7 @@ from collections.abc import Collection
 from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import LANGUAGE_NAMES, translator
+from bot.core.i18n import translator
 from bot.core.outbox_api import Message
 from bot.core.router import SECRETARIAT, Router
 from handlers import appeal_approval, reach
@@ -23,10 +23,11 @@ from handlers.appeal_common import (
 )
 from handlers.appeal_render import acted_button, render
 from handlers.appeal_status import STATUS_ACTION, refresh_button, status_text
+from handlers.labels import parse_target, target_label
 from storage.appeals import TWO_PERSON_RULE, setting, subject
 from storage.models import Appeal
 from storage.outbox import URGENT, Target
-from storage.targeting import parse, private_target, recipients
+from storage.targeting import private_target, recipients
 
 router = Router()
 SEND_ACTION = "appeal-send"
@@ -46,9 +47,9 @@ async def reopen(ctx: Context, found: Appeal) -> None:
 
 async def set_target(ctx: Context, found: Appeal, args: list[str]) -> None:
     """``appeal target REF all|region:…|group:…|language:…``, then the preview."""
-    spec = parse(args[0]) if args else None
+    spec = parse_target(args)
     if spec is None:
-        ctx.reply(ctx._("Unknown target. Use all, region:…, group:… or language:…."))
+        ctx.reply(ctx._("Unknown target. Type all, a region, a working group or a language."))
         return
     if found.status not in ("draft", "awaiting"):
         ctx.reply(ctx._("{reference} was already sent.", reference=found.reference))
@@ -69,7 +70,7 @@ async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
         return
     default = ctx.settings.default_language
     found_recipients = await recipients(ctx.store.session, target_of(found), default, texts)
-    lines = reach.summary(ctx.t, found.reference, str(target_of(found)), found_recipients)
+    lines = reach.summary(ctx.t, found.reference, target_label(ctx.t, target_of(found)), found_recipients)
     everyone = {r.target.language for r in found_recipients}
     buttons: list[list[Button]] = []
     if found.status == "awaiting" and found.created_by != ctx.person.id:
@@ -78,7 +79,7 @@ async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
     letter = await letter_reference(ctx, found)
     # One message per language: five full texts in one message would pass the platforms' size limits.
     for language in sorted(set(everyone) | set(texts)):
-        heading = ctx._("— as {language} readers see it —", language=LANGUAGE_NAMES.get(language, language))
+        heading = ctx._("— as {language} readers see it —", language=ctx.t.language_name(language))
         ctx.reply(heading + "\n" + render(found, texts, language, default, letter=letter))
 
 
@@ -177,7 +178,7 @@ async def _nobody(ctx: Context, found: Appeal) -> bool:
     ctx.reply(
         ctx._(
             "Nobody matches the target {target}: {reference} was not sent.",
-            target=str(target_of(found)),
+            target=target_label(ctx.t, target_of(found)),
             reference=found.reference,
         )
     )

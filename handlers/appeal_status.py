@@ -16,6 +16,7 @@ from bot.core.outbox_api import Draft, Outbox
 from bot.core.router import SECRETARIAT, Router
 from handlers.appeal_common import from_button, target_of
 from handlers.appeal_render import status_label
+from handlers.labels import failure_label, join, language_list, platform_label, target_label
 from storage import deliveries
 from storage.appeals import AppealRepository, pending_change, subject
 from storage.models import Appeal
@@ -56,16 +57,28 @@ async def status_text(session: AsyncSession, found: Appeal, t: Translator) -> st
         ),
         t.gettext(
             "Target: {target}. Texts: {languages}.",
-            target=str(target_of(found)),
-            languages=", ".join(sorted(await repo.texts(found.id))) or "—",
+            target=target_label(t, target_of(found)),
+            languages=language_list(t, sorted(await repo.texts(found.id))),
         ),
     ]
     if found.status == "awaiting" or await pending_change(session, found.id) is not None:
         lines.append(t.gettext("Waiting for a second secretariat member to approve it."))
-    lines += [f"• {platform}: {summary(counter)}" for platform, counter in sorted(counts.by_platform.items())]
-    lines += [f"• {language}: {summary(counter)}" for language, counter in sorted(counts.by_language.items())]
+    for platform, counter in sorted(counts.by_platform.items()):
+        lines.append(
+            t.gettext("• {name}: {summary}", name=platform_label(t, platform), summary=summary(counter))
+        )
+    for language, counter in sorted(counts.by_language.items()):
+        lines.append(
+            t.gettext("• {name}: {summary}", name=t.language_name(language), summary=summary(counter))
+        )
     if counts.failures:
-        reasons = ", ".join(f"{reason} ×{n}" for reason, n in counts.failures.most_common())
+        reasons = join(
+            t,
+            (
+                t.gettext("{reason} ×{n}", reason=failure_label(t, reason), n=n)
+                for reason, n in counts.failures.most_common()
+            ),
+        )
         lines.append(t.gettext("Failures: {reasons}", reasons=reasons))
     if edits.total:
         lines.append(t.gettext("Edits of the copies: {summary}", summary=summary(edits.by_status)))

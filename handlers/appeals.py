@@ -8,66 +8,58 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.core.context import Context
-from bot.core.events import Event
 from bot.core.i18n import N_
-from bot.core.router import SECRETARIAT, Router
-from handlers import appeal_after, appeal_draft, appeal_links, appeal_send, appeal_status
+from bot.core.router import SECRETARIAT, Router, SubHandler, UsageError
+from handlers import appeal_after, appeal_draft, appeal_links, appeal_send, appeal_settings, appeal_status
 from handlers.appeal_common import allowed_here, repo
 from handlers.appeal_render import pick_text, status_label
-from handlers.appeal_settings import settings_command
 from handlers.appeal_status import refresh_live_status
 from storage.models import Appeal
 
 router = Router()
 router.include(
-    appeal_draft.router, appeal_links.router, appeal_send.router, appeal_after.router, appeal_status.router
+    appeal_draft.router,
+    appeal_links.router,
+    appeal_send.router,
+    appeal_after.router,
+    appeal_status.router,
+    appeal_settings.router,
 )
-router.command(
-    "settings",
-    roles=SECRETARIAT,
-    summary=N_("network settings: SETTINGS two-person on|off, SETTINGS delete-reports on|off"),
-)(settings_command)
 Subcommand = Callable[[Context, Appeal, list[str]], Awaitable[None]]
 
 __all__ = ["refresh_live_status", "router"]
 
 
-@router.command(
+appeal = router.group(
     "appeal",
     roles=SECRETARIAT,
+    where=allowed_here,
     summary=N_("urgent appeals: APPEAL new, translate, preview, target, send, status…"),
 )
-async def appeal(ctx: Context, event: Event) -> None:
-    """``appeal <sub> [REF] [args]``: one command, one subcommand per step of an appeal's life."""
-    if not await allowed_here(ctx):
-        return
-    words = ctx.answer.split()
-    sub = words[0].lower() if words else ""
-    if sub == "new":
-        await appeal_draft.new(ctx, words[1:])
-        return
-    if sub == "list":
-        await _list(ctx)
-        return
-    handler = SUBCOMMANDS.get(sub)
-    if handler is None or len(words) < 2:
-        ctx.reply(
-            ctx._(
-                "Usage: APPEAL new [language] | list | translate REF language | preview REF "
-                "| target REF all/region:…/group:…/language:… | send REF | approve REF | status REF "
-                "| update REF language [title/what/todo] | update REF deadline | followup REF text "
-                "| link REF SOS-…/CL-… | retract REF | close REF"
-            )
-        )
-        return
-    found = await repo(ctx).by_reference(words[1], lock=True)
-    if found is None:
-        ctx.reply(ctx._("No appeal has the reference {reference}.", reference=words[1].upper()))
-        return
-    await handler(ctx, found, words[2:])
 
 
-async def _list(ctx: Context) -> None:
+def _on_appeal(handler: Subcommand) -> SubHandler:
+    """``APPEAL <word> REF …``: the appeal is loaded (locked) before ``handler`` runs."""
+
+    async def run(ctx: Context, args: list[str]) -> None:
+        if not args:
+            raise UsageError
+        found = await repo(ctx).by_reference(args[0], lock=True)
+        if found is None:
+            ctx.reply(ctx._("No appeal has the reference {reference}.", reference=args[0].upper()))
+            return
+        await handler(ctx, found, args[1:])
+
+    return run
+
+
+@appeal.sub("new", usage=N_("[language]"))
+async def _new(ctx: Context, args: list[str]) -> None:
+    await appeal_draft.new(ctx, args)
+
+
+@appeal.sub("list")
+async def _list(ctx: Context, args: list[str]) -> None:
     found = await repo(ctx).recent()
     lines = [ctx.ngettext("{n} appeal:", "{n} appeals:", len(found))]
     for row in found:
@@ -84,16 +76,18 @@ async def _list(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {
-    "translate": appeal_draft.translate,
-    "preview": appeal_send.preview,
-    "target": appeal_send.set_target,
-    "send": appeal_send.send,
-    "approve": appeal_send.approve,
-    "status": appeal_status.show_status,
-    "update": appeal_draft.update,
-    "followup": appeal_after.send_followup,
-    "link": appeal_links.link,
-    "retract": appeal_after.retract,
-    "close": appeal_after.close,
-}
+appeal.sub("translate", usage=N_("REF language"))(_on_appeal(appeal_draft.translate))
+appeal.sub("preview", usage=N_("REF"))(_on_appeal(appeal_send.preview))
+appeal.sub("target", usage=N_("REF all, region, working group or language"))(
+    _on_appeal(appeal_send.set_target)
+)
+appeal.sub("send", usage=N_("REF"))(_on_appeal(appeal_send.send))
+appeal.sub("approve", usage=N_("REF"))(_on_appeal(appeal_send.approve))
+appeal.sub("status", usage=N_("REF"))(_on_appeal(appeal_status.show_status))
+appeal.sub("update", usage=N_("REF language [title, what or todo], or REF deadline"))(
+    _on_appeal(appeal_draft.update)
+)
+appeal.sub("followup", usage=N_("REF text"))(_on_appeal(appeal_after.send_followup))
+appeal.sub("link", usage=N_("REF case or letter reference"))(_on_appeal(appeal_links.link))
+appeal.sub("retract", usage=N_("REF"))(_on_appeal(appeal_after.retract))
+appeal.sub("close", usage=N_("REF"))(_on_appeal(appeal_after.close))

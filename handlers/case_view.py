@@ -6,8 +6,6 @@ label; dates are formatted by Babel in the reader's timezone. The reporter appea
 
 from __future__ import annotations
 
-from babel import Locale
-
 from bot.core.context import Context
 from bot.core.i18n import N_, Translator
 from handlers.countries import country_name
@@ -50,9 +48,7 @@ def member_name(t: Translator, person: Person | None) -> str:
 
 def language_name(t: Translator, language: str | None) -> str:
     """A language's CLDR name in ``t``'s language (``portugués`` for a Spanish reader of ``pt``)."""
-    if not language:
-        return t.gettext("unknown")
-    return Locale.parse(language).get_display_name(t.locale) or language
+    return t.language_name(language)
 
 
 async def list_line(ctx: Context, case: Case) -> str:

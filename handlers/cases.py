@@ -14,7 +14,7 @@ from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_, Translator, translator
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, UsageError
 from handlers import case_drafts, case_relay
 from handlers.case_relay import tell_reporter
 from handlers.case_view import STATUS_LABELS, full_view, list_line, member_name, status_label
@@ -136,25 +136,51 @@ async def _unknown_filter(ctx: Context, word: str) -> None:
     )
 
 
-@router.command("case", roles=SECRETARIAT, summary=N_("read a case: CASE reference"))
-async def case_(ctx: Context, event: Event) -> None:
-    """``case REF`` shows a case privately (audited as a read); ``case REF link UA-…|CL-…`` links it to an
-    appeal or a letter; ``case REF appeal`` / ``case REF letter`` starts one pre-filled as consent allows."""
-    if not await _allowed_here(ctx):
+case_group = router.group(
+    "case",
+    roles=SECRETARIAT,
+    where=_allowed_here,
+    summary=N_("read a case: CASE reference"),
+    subject_first=True,
+    subject=N_("reference"),
+)
+
+
+@case_group.otherwise
+async def case_(ctx: Context, args: list[str]) -> None:
+    """``case REF`` shows a case privately (audited as a read)."""
+    if len(args) != 1:
+        ctx.reply(case_group.usage(ctx.t))
         return
-    words = ctx.answer.split()
-    case = await _case(ctx, words[0] if words else "")
-    if case is None:
-        return
-    action = words[1].lower() if len(words) > 1 else ""
-    if not action:
+    case = await _case(ctx, args[0])
+    if case is not None:
         await _show(ctx, case)
-    elif action == "link" and len(words) == 3:
-        await case_drafts.link(ctx, case, words[2])
-    elif action in ("appeal", "letter"):
-        await case_drafts.start_from_case(ctx, case, action)
-    else:
-        ctx.reply(ctx._("Usage: CASE reference [link UA-…|CL-…] [appeal] [letter]."))
+
+
+@case_group.sub("link", usage=N_("appeal or letter reference"))
+async def link(ctx: Context, args: list[str]) -> None:
+    """``case REF link UA-…|CL-…``: ties the case to an appeal or a letter."""
+    if len(args) != 2:
+        raise UsageError
+    case = await _case(ctx, args[0])
+    if case is not None:
+        await case_drafts.link(ctx, case, args[1])
+
+
+@case_group.sub("appeal")
+async def appeal(ctx: Context, args: list[str]) -> None:
+    """``case REF appeal``: a draft appeal pre-filled as the reporter's consent allows."""
+    case = await _case(ctx, args[0])
+    if case is not None:
+        await case_drafts.start_from_case(ctx, case, "appeal")
+
+
+@case_group.sub("letter")
+async def letter(ctx: Context, args: list[str]) -> None:
+    """``case REF letter``: a draft collective letter pre-filled as the reporter's consent allows."""
+    case = await _case(ctx, args[0])
+    if case is not None:
+        await case_drafts.start_from_case(ctx, case, "letter")
 
 
 @router.action("case-open", roles=SECRETARIAT)

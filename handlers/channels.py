@@ -1,7 +1,8 @@
 """Registering chats as member channels or as the secretariat's triage channel; listing and deactivating them.
 
 Registration is typed IN the group or channel (the bot then knows its platform, workspace, id and title):
-``channel member es americas corporate-accountability``, ``channel triage``, ``channel off``.
+``channel member es americas corporate-accountability``, ``canal miembro español Américas``, ``channel triage``,
+``channel off``; languages, regions and working groups are read in any of the five languages.
 """
 
 from __future__ import annotations
@@ -12,52 +13,43 @@ from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import Event
 from bot.core.i18n import N_
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, UsageError
+from handlers.labels import (
+    group_label,
+    join,
+    parse_group,
+    parse_language,
+    parse_region,
+    platform_label,
+    region_label,
+)
 from storage.models import Channel, ChannelKind
 from storage.targeting import REGIONS, WORKING_GROUPS
 
 router = Router()
 
 
-@router.command(
+channel = router.group(
     "channel",
     roles=SECRETARIAT,
     summary=N_("in a group: CHANNEL member language region groups, CHANNEL triage or CHANNEL off"),
 )
-async def channel(ctx: Context, event: Event) -> None:
-    """Register the chat this is typed in (a group or channel) for appeals, or as the triage channel."""
-    words = ctx.answer.lower().split()
+
+
+async def _registered(ctx: Context) -> Channel | None:
+    """The chat this is typed in, as a channel row (None, and said, in a private chat)."""
     if ctx.chat.is_private:
-        if words[:1] == ["off"] and len(words) == 2:
-            await _off_by_number(ctx, words[1].lstrip("#"))
-            return
         ctx.reply(ctx._("Type this in the group or channel you want to register."))
-        return
+        return None
     row = await ctx.store.channels.get_or_create(
         ctx.chat.platform, ctx.chat.workspace, ctx.chat.chat_id, ctx.chat.title
     )
     if ctx.chat.title:
         row.title = ctx.chat.title  # groups get renamed; the list should say what people see
-    if words[:1] == ["triage"] and (len(words) == 1 or (len(words) == 2 and words[1] in LANGUAGES)):
-        row.kind, row.active = ChannelKind.TRIAGE, True
-        row.language = words[1] if len(words) == 2 else row.language
-    elif words[:1] == ["off"] and len(words) == 1:
-        row.active = False
-    elif words[:1] == ["member"]:
-        if not await _member(ctx, row, words[1:]):
-            return
-    else:
-        lines = [_describe(ctx, row)] if row.kind is not None else []
-        lines.append(
-            ctx._(
-                "Usage: CHANNEL member language region [working groups], CHANNEL triage, or CHANNEL off. "
-                "Languages: {languages}. Regions: {regions}.",
-                languages=", ".join(LANGUAGES),
-                regions=", ".join(REGIONS),
-            )
-        )
-        ctx.reply("\n".join(lines))
-        return
+    return row
+
+
+async def _registered_now(ctx: Context, row: Channel) -> None:
     await ctx.audit(
         "channel.register",
         f"channel:{row.id}",
@@ -70,36 +62,97 @@ async def channel(ctx: Context, event: Event) -> None:
     ctx.reply(_describe(ctx, row))
 
 
+@channel.sub("member", usage=N_("language [region] [working groups]"))
+async def member(ctx: Context, args: list[str]) -> None:
+    """``channel member <language> [region] [working groups…]``, names typed in any of the five languages."""
+    row = await _registered(ctx)
+    if row is not None and await _member(ctx, row, args):
+        await _registered_now(ctx, row)
+
+
+@channel.sub("triage", usage=N_("[language]"))
+async def triage(ctx: Context, args: list[str]) -> None:
+    """``channel triage [language]``: the secretariat's triage channel."""
+    language = parse_language(args[0]) if len(args) == 1 else None
+    if len(args) > 1 or (args and language is None):
+        raise UsageError
+    row = await _registered(ctx)
+    if row is None:
+        return
+    row.kind, row.active = ChannelKind.TRIAGE, True
+    row.language = language or row.language
+    await _registered_now(ctx, row)
+
+
+@channel.sub("off", usage=N_("[number, from a private chat]"))
+async def off(ctx: Context, args: list[str]) -> None:
+    """``channel off`` in the group, or ``channel off N`` from a private chat."""
+    if ctx.chat.is_private and len(args) == 1:
+        await _off_by_number(ctx, args[0].lstrip("#"))
+        return
+    if args:
+        raise UsageError
+    row = await _registered(ctx)
+    if row is not None:
+        row.active = False
+        await _registered_now(ctx, row)
+
+
+@channel.otherwise
+async def _usage(ctx: Context, args: list[str]) -> None:
+    row = None if ctx.chat.is_private else await _registered(ctx)
+    lines = [_describe(ctx, row)] if row is not None and row.kind is not None else []
+    lines.append(channel.usage(ctx.t))
+    lines.append(_choices(ctx))
+    ctx.reply("\n".join(lines))
+
+
+def _choices(ctx: Context) -> str:
+    return ctx._(
+        "Languages: {languages}. Regions: {regions}. Working groups: {groups}.",
+        languages=join(ctx.t, (ctx.t.language_name(code) for code in LANGUAGES)),
+        regions=join(ctx.t, (region_label(ctx.t, key) for key in REGIONS)),
+        groups=join(ctx.t, (group_label(ctx.t, key) for key in WORKING_GROUPS)),
+    )
+
+
 async def _member(ctx: Context, row: Channel, words: list[str]) -> bool:
-    """``member <language> [region] [working groups…]``, in any order after the language word."""
-    languages = [w for w in words if w in LANGUAGES]
-    regions = [w for w in words if w in REGIONS]
-    groups = [w for w in words if w in WORKING_GROUPS]
-    unknown = [w for w in words if w not in LANGUAGES and w not in REGIONS and w not in WORKING_GROUPS]
+    """The language, region and working groups in any order; multi-word names are read whole."""
+    languages, regions, groups, unknown = _read_values(words)
     if unknown:
         ctx.reply(
-            ctx._(
-                "Unknown language, region or working group: {words}. Languages: {languages}. Regions: {regions}. "
-                "Working groups: {groups}.",
-                words=", ".join(unknown),
-                languages=", ".join(LANGUAGES),
-                regions=", ".join(REGIONS),
-                groups=", ".join(WORKING_GROUPS),
-            )
+            ctx._("Unknown language, region or working group: {words}.", words=" ".join(unknown))
+            + "\n"
+            + _choices(ctx)
         )
         return False
     if len(languages) != 1 or len(regions) > 1:
-        ctx.reply(
-            ctx._(
-                "A member channel has one language and at most one region, e.g. CHANNEL member es americas "
-                "corporate-accountability."
-            )
-        )
+        ctx.reply(ctx._("A member channel has one language and at most one region."))
         return False
     row.kind, row.language, row.active = ChannelKind.MEMBER, languages[0], True
     row.region = regions[0] if regions else None
     row.working_groups = list(dict.fromkeys(groups))
     return True
+
+
+def _read_values(words: list[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Split typed words into languages, regions and working groups, trying the longest names first."""
+    found: tuple[list[str], list[str], list[str]] = ([], [], [])
+    unknown: list[str] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            phrase = " ".join(words[start:end])
+            keys = (parse_language(phrase), parse_region(phrase), parse_group(phrase))
+            hit = next(((i, k) for i, k in enumerate(keys) if k is not None), None)
+            if hit is not None:
+                found[hit[0]].append(hit[1])
+                start = end
+                break
+        else:
+            unknown.append(words[start])
+            start += 1
+    return (*found, unknown)
 
 
 async def _off_by_number(ctx: Context, number: str) -> None:
@@ -119,18 +172,18 @@ def _describe(ctx: Context, row: Channel) -> str:
         return ctx._("This chat will no longer receive anything from the bot.")
     if row.kind == ChannelKind.TRIAGE:
         return ctx._("This chat is now the secretariat's triage channel.")
-    groups = "".join(f", {g}" for g in row.working_groups or [])
-    if row.region is None:
-        return ctx._(
-            "This chat is now a member channel ({language}{groups}).",
-            language=row.language or "",
-            groups=groups,
-        )
-    return ctx._(
-        "This chat is now a member channel ({language}, {region}{groups}).",
-        language=row.language or "",
-        region=row.region,
-        groups=groups,
+    return ctx._("This chat is now a member channel ({details}).", details=_details(ctx, row))
+
+
+def _details(ctx: Context, row: Channel) -> str:
+    """A member channel's language, region and working groups, named in the reader's language."""
+    return join(
+        ctx.t,
+        [
+            ctx.t.language_name(row.language),
+            *([region_label(ctx.t, row.region)] if row.region else []),
+            *(group_label(ctx.t, g) for g in row.working_groups or []),
+        ],
     )
 
 
@@ -139,8 +192,7 @@ def _state(ctx: Context, row: Channel) -> str:
         return ctx._("inactive")
     if row.kind == ChannelKind.TRIAGE:
         return ctx._("triage channel")
-    details = [row.language or "", *([row.region] if row.region else []), *(row.working_groups or [])]
-    return ctx._("member channel: {details}", details=", ".join(details))
+    return ctx._("member channel: {details}", details=_details(ctx, row))
 
 
 @router.command("channels", roles=SECRETARIAT, summary=N_("list the registered channels"), private_only=True)
@@ -162,7 +214,7 @@ async def channels(ctx: Context, event: Event) -> None:
                 "#{id} {title} ({platform}) — {state}",
                 id=row.id,
                 title=row.title or row.chat_id,
-                platform=row.platform,
+                platform=platform_label(ctx.t, row.platform),
                 state=_state(ctx, row),
             )
         )

@@ -16,12 +16,13 @@ from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Event
 from bot.core.i18n import translator
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, UsageError
 from handlers.appeal_draft import NO_DEADLINE, parse_deadline
+from handlers.labels import parse_target, target_label
 from handlers.letter_common import closed, queue_counts, reopen, repo
 from handlers.letter_render import MODES, body_for
 from storage.models import Letter, utcnow
-from storage.targeting import parse, private_target
+from storage.targeting import private_target
 
 router = Router()
 draft = router.flow("letter", roles=SECRETARIAT)
@@ -124,7 +125,7 @@ async def _mode(ctx: Context, event: Event) -> None:
 
 
 def _rest(ctx: Context, words_before: int) -> str:
-    """What follows the first ``words_before`` words of the command, line breaks kept."""
+    """What follows the first ``words_before`` words after the subcommand, line breaks kept."""
     parts = ctx.answer.split(None, words_before)
     return parts[words_before].strip() if len(parts) > words_before else ""
 
@@ -132,19 +133,18 @@ def _rest(ctx: Context, words_before: int) -> str:
 async def translate(ctx: Context, found: Letter, args: list[str]) -> None:
     """``letter translate REF language text``: add or replace the text in one language."""
     language = args[0].lower() if args else ""
-    text = _rest(ctx, 3)
+    text = _rest(ctx, 2)
     if language not in LANGUAGES or not text:
-        ctx.reply(ctx._("Usage: LETTER translate REF language text."))
-        return
+        raise UsageError
     await save_text(ctx, found, language, text)
 
 
 async def edit(ctx: Context, found: Letter, args: list[str]) -> None:
     """``letter edit REF addressee …``, ``letter edit REF text [language] …``, ``letter edit REF deadline …``."""
     what = args[0].lower() if args else ""
-    value = _rest(ctx, 3)
+    value = _rest(ctx, 2)
     if what == "text" and args[1:2] and args[1].lower() in LANGUAGES and len(args) > 2:
-        await save_text(ctx, found, args[1].lower(), _rest(ctx, 4))
+        await save_text(ctx, found, args[1].lower(), _rest(ctx, 3))
         return
     if what == "text" and value:
         original = next(iter(await repo(ctx).texts(found.id)), ctx.locale)
@@ -156,7 +156,7 @@ async def edit(ctx: Context, found: Letter, args: list[str]) -> None:
     if what == "deadline" and value:
         await _save_deadline(ctx, found, value)
         return
-    ctx.reply(ctx._("Usage: LETTER edit REF addressee NAME | text [language] TEXT | deadline DATE (or -)."))
+    raise UsageError
 
 
 async def save_text(ctx: Context, found: Letter, language: str, body: str) -> None:
@@ -232,14 +232,18 @@ async def _changed(ctx: Context, found: Letter, texts_before: dict[str, str], ad
 
 async def target(ctx: Context, found: Letter, args: list[str]) -> None:
     """``letter target REF all|region:…|group:…|language:…`` (before publishing)."""
-    spec = parse(args[0]) if args else None
+    spec = parse_target(args)
     if spec is None:
-        ctx.reply(ctx._("Unknown target. Use all, region:…, group:… or language:…."))
+        ctx.reply(ctx._("Unknown target. Type all, a region, a working group or a language."))
         return
     if found.status not in ("draft", "awaiting"):
         ctx.reply(ctx._("{reference} was already published.", reference=found.reference))
         return
     await repo(ctx).set_target(found.id, spec)
     await ctx.audit("letter.target", f"letter:{found.id}", target=str(spec))
-    ctx.reply(ctx._("{reference} will go to: {target}.", reference=found.reference, target=str(spec)))
+    ctx.reply(
+        ctx._(
+            "{reference} will go to: {target}.", reference=found.reference, target=target_label(ctx.t, spec)
+        )
+    )
     reopen(ctx, found)

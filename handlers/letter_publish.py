@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import LANGUAGE_NAMES, translator
+from bot.core.i18n import translator
 from bot.core.router import SECRETARIAT, Router
 from handlers import reach
 from handlers.appeal_common import tell_secretariat
+from handlers.labels import target_label
 from handlers.letter_common import repo
 from handlers.letter_render import body_for, render, sign_button
 from storage.appeals import TWO_PERSON_RULE, setting
@@ -48,13 +49,13 @@ async def preview(
     default = ctx.settings.default_language
     spec = await repo(ctx).target(found.id)
     found_recipients = await recipients(ctx.store.session, spec, default, texts)
-    lines = reach.summary(ctx.t, found.reference, str(spec), found_recipients)
+    lines = reach.summary(ctx.t, found.reference, target_label(ctx.t, spec), found_recipients)
     if buttons is None and found.status == "awaiting" and found.created_by != ctx.person.id:
         buttons = [[Button(ctx._("Approve and publish"), APPROVE_ACTION, str(found.id))]]
     ctx.reply("\n".join(lines), buttons or ())
     # One message per language: five full letters in one message would pass the platforms' size limits.
     for language in sorted({r.target.language for r in found_recipients} | set(texts)):
-        heading = ctx._("— as {language} readers see it —", language=LANGUAGE_NAMES.get(language, language))
+        heading = ctx._("— as {language} readers see it —", language=ctx.t.language_name(language))
         ctx.reply(heading + "\n" + render(found, body_for(texts, language, default) or "—", language, 0))
 
 

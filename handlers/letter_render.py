@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC
 from functools import cache
 
 from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
 
 from bot.config import LANGUAGES
 from bot.core.commands import pgettext
 from bot.core.events import Button
 from bot.core.i18n import N_, Translator, translator
-from storage.letter_export import DocumentLabels, to_html
+from storage.letter_export import DocumentLabels, TableLabels, to_csv, to_html
 from storage.letters import Signatory
 from storage.models import Letter
 
@@ -101,3 +103,27 @@ def export_html(letter: Letter, body: str, language: str, signatories: list[Sign
         country=lambda typed: country_name(language, typed),
     )
     return to_html(body, signatories, labels)
+
+
+def export_csv(language: str, signatories: list[Signatory]) -> str:
+    """The signatories as CSV with headings, dates (UTC) and country names in ``language``."""
+    t = translator(language)
+    labels = TableLabels(
+        organisation=t.gettext("Organisation"),
+        country=t.gettext("Country"),
+        signer=t.gettext("Signer"),
+        signed_at=t.gettext("Signed on (UTC)"),
+        date=lambda moment: babel_format_datetime(moment, "short", tzinfo=UTC, locale=t.locale),
+        country_name=lambda typed: country_name(language, typed),
+    )
+    return to_csv(signatories, labels)
+
+
+def export_language(asked: str | None, texts: Mapping[str, str]) -> str | None:
+    """The export's language: the one asked (a code or a name in any of the five languages), else the letter's
+    first; None when the asked language is not one the bot speaks."""
+    if not asked:
+        return next(iter(texts), None)
+    from handlers.labels import parse_language
+
+    return parse_language(asked)

@@ -8,14 +8,23 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import LANGUAGES
 from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Attachment
 from bot.core.i18n import translator
 from bot.core.outbox_api import Outbox
+from handlers.labels import language_list
 from handlers.letter_common import repo
-from handlers.letter_render import country_name, export_html, sign_button, status_label
-from storage.letter_export import to_csv
+from handlers.letter_render import (
+    body_for,
+    country_name,
+    export_csv,
+    export_html,
+    export_language,
+    sign_button,
+    status_label,
+)
 from storage.letters import LetterRepository
 from storage.models import Letter, utcnow
 from storage.repositories import AuditRepository
@@ -123,7 +132,17 @@ async def export(ctx: Context, found: Letter, args: list[str]) -> None:
     if not texts:
         ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
         return
-    language = args[0].lower() if args and args[0].lower() in texts else next(iter(texts))
+    language = export_language(" ".join(args), texts)
+    if language is None:
+        ctx.reply(
+            ctx._(
+                "I cannot export in {language}. Choose one of: {languages}.",
+                language=" ".join(args),
+                languages=language_list(ctx.t, LANGUAGES),
+            )
+        )
+        return
+    body = body_for(texts, language, ctx.settings.default_language)
     await ctx.audit("letter.export", f"letter:{found.id}", language=language)
     ctx.reply(
         ctx.ngettext(
@@ -133,10 +152,10 @@ async def export(ctx: Context, found: Letter, args: list[str]) -> None:
             reference=found.reference,
         ),
         attachments=[
-            Attachment(f"{found.reference}.csv", to_csv(signatories).encode(), "text/csv"),
+            Attachment(f"{found.reference}.csv", export_csv(language, signatories).encode(), "text/csv"),
             Attachment(
                 f"{found.reference}.html",
-                export_html(found, texts[language], language, signatories).encode(),
+                export_html(found, body, language, signatories).encode(),
                 "text/html",
             ),
         ],

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Button, ChatKind, ChatRef, Event
 from bot.core.i18n import N_
-from bot.core.router import MEMBERS, SECRETARIAT, Router
+from bot.core.router import MEMBERS, SECRETARIAT, Router, SubHandler, UsageError
 from handlers import letter_draft, letter_publish, letter_status
 from handlers.letter_common import queue_counts as _queue_counts
 from handlers.letter_common import repo as _repo
@@ -28,47 +28,45 @@ MAX_SIGNER_NAME = 100
 __all__ = ["close_due_letters", "router"]
 
 
-@router.command(
+letter = router.group(
     "letter",
     roles=SECRETARIAT,
     summary=N_("collective letters: LETTER new, translate, edit, target, preview, publish, status…"),
 )
-async def letter(ctx: Context, event: Event) -> None:
-    """``letter <sub> [REF] [args]``."""
-    words = ctx.answer.split()
-    sub = words[0].lower() if words else ""
-    if sub == "new":
-        await letter_draft.new(ctx, words[1:])
-        return
-    handler = SUBCOMMANDS.get(sub)
-    if handler is None or len(words) < 2:
-        ctx.reply(
-            ctx._(
-                "Usage: LETTER new | translate REF language text | edit REF addressee|text|deadline … "
-                "| target REF all/region:…/group:…/language:… | preview REF | publish REF | approve REF "
-                "| status REF | remind REF | close REF | export REF"
-            )
-        )
-        return
-    found = await _repo(ctx).by_reference_locked(words[1])
-    if found is None:
-        ctx.reply(ctx._("No letter has the reference {reference}.", reference=words[1].upper()))
-        return
-    await handler(ctx, found, words[2:])
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {
-    "translate": letter_draft.translate,
-    "edit": letter_draft.edit,
-    "target": letter_draft.target,
-    "preview": letter_publish.preview,
-    "publish": letter_publish.publish,
-    "approve": letter_publish.approve,
-    "status": letter_status.show_status,
-    "remind": letter_status.remind,
-    "close": letter_status.close,
-    "export": letter_status.export,
-}
+def _on_letter(handler: Subcommand) -> SubHandler:
+    """``LETTER <word> REF …``: the letter is loaded (locked) before ``handler`` runs."""
+
+    async def run(ctx: Context, args: list[str]) -> None:
+        if not args:
+            raise UsageError
+        found = await _repo(ctx).by_reference_locked(args[0])
+        if found is None:
+            ctx.reply(ctx._("No letter has the reference {reference}.", reference=args[0].upper()))
+            return
+        await handler(ctx, found, args[1:])
+
+    return run
+
+
+@letter.sub("new")
+async def _new(ctx: Context, args: list[str]) -> None:
+    await letter_draft.new(ctx, args)
+
+
+letter.sub("translate", usage=N_("REF language text"))(_on_letter(letter_draft.translate))
+letter.sub("edit", usage=N_("REF addressee NAME, REF text [language] TEXT, or REF deadline DATE (or -)"))(
+    _on_letter(letter_draft.edit)
+)
+letter.sub("target", usage=N_("REF all, region, working group or language"))(_on_letter(letter_draft.target))
+letter.sub("preview", usage=N_("REF"))(_on_letter(letter_publish.preview))
+letter.sub("publish", usage=N_("REF"))(_on_letter(letter_publish.publish))
+letter.sub("approve", usage=N_("REF"))(_on_letter(letter_publish.approve))
+letter.sub("status", usage=N_("REF"))(_on_letter(letter_status.show_status))
+letter.sub("remind", usage=N_("REF"))(_on_letter(letter_status.remind))
+letter.sub("close", usage=N_("REF"))(_on_letter(letter_status.close))
+letter.sub("export", usage=N_("REF [language]"))(_on_letter(letter_status.export))
 
 
 # Signing -------------------------------------------------------------------------------------------------

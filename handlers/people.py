@@ -11,7 +11,7 @@ from bot.core.context import Context
 from bot.core.events import Event
 from bot.core.i18n import N_
 from bot.core.router import SECRETARIAT, Router
-from handlers.labels import role_label
+from handlers.labels import audit_label, role_label, subject_label
 from storage.models import Person
 
 router = Router()
@@ -61,11 +61,11 @@ async def audit(ctx: Context, event: Event) -> None:
     for entry in entries:
         lines.append(
             ctx._(
-                "{when} — {actor}: {action} {subject}",
+                "{when} — {actor}: {action} ({subject})",
                 when=ctx.t.format_datetime(entry.created_at, "short"),
                 actor=f"#{entry.actor_id}" if entry.actor_id else "—",
-                action=entry.action,
-                subject=entry.subject,
+                action=audit_label(ctx.t, entry.action),
+                subject=subject_label(ctx.t, entry.subject),
             )
         )
     ctx.reply("\n".join(lines))

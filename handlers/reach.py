@@ -26,8 +26,8 @@ def language_lines(t: Translator, found: Sequence[Recipient], *, fallback_only: 
                     "• {language}: {n} target will read the {reads} text (no {language} text yet).",
                     "• {language}: {n} targets will read the {reads} text (no {language} text yet).",
                     fallbacks[language],
-                    language=language,
-                    reads=reads[language],
+                    language=t.language_name(language),
+                    reads=t.language_name(reads[language]),
                 )
             )
         elif not fallback_only:
@@ -36,7 +36,7 @@ def language_lines(t: Translator, found: Sequence[Recipient], *, fallback_only: 
                     "• {language}: {n} target reads its own text.",
                     "• {language}: {n} targets read their own text.",
                     everyone[language],
-                    language=language,
+                    language=t.language_name(language),
                 )
             )
     return lines

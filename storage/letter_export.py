@@ -1,7 +1,7 @@
 """A letter with its signatories, ready to send: CSV for the secretariat's tools, HTML to print or attach.
 
 Storage renders no words of its own: the HTML's title, headings and country names come translated from
-the caller (``handlers.letter_render.export_html``).
+the caller (``handlers.letter_render.export_html`` and ``export_csv``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from storage.letters import Signatory
@@ -29,13 +30,30 @@ class DocumentLabels:
     country: Callable[[str], str] = str  # a stored country as its readers name it
 
 
-def to_csv(signatories: list[Signatory]) -> str:
-    """One row per signature: organisation, country, signer (where published), signed at (UTC, ISO 8601)."""
+@dataclass(frozen=True)
+class TableLabels:
+    """The CSV's column headings and how its dates and countries read, already in the export's language."""
+
+    organisation: str
+    country: str
+    signer: str
+    signed_at: str
+    date: Callable[[datetime], str] = datetime.isoformat
+    country_name: Callable[[str], str] = str
+
+
+BOM = "\ufeff"  # spreadsheet programs read a CSV as UTF-8 only when it starts with a byte-order mark
+
+
+def to_csv(signatories: list[Signatory], labels: TableLabels) -> str:
+    """One row per signature: organisation, country, signer (where published), signed at; UTF-8 with BOM."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer)
-    writer.writerow(["organisation", "country", "signer", "signed_at"])
+    writer.writerow([labels.organisation, labels.country, labels.signer, labels.signed_at])
     for s in signatories:
-        writer.writerow([s.organisation, s.country, s.signer, s.signed_at.isoformat()])
+        country = labels.country_name(s.country) if s.country else ""
+        writer.writerow([s.organisation, country, s.signer, labels.date(s.signed_at)])
     return buffer.getvalue()
 
 

@@ -78,7 +78,7 @@ def test_make_run_greets_a_newcomer_in_the_default_language(tmp_path: Path) -> N
         "Le damos la bienvenida al entorno de pruebas del bot SOS. Usted es Elena (secretariat), de la "
         "secretaría, y el bot le escribe en Español.",
         "Las personas de este entorno de pruebas:",
-        "  amina: Amina (secretariat), secretaría, lee en العربية",
+        "  amina: Amina (secretariat), secretaría, lee en \u2068العربية\u2069",  # Arabic isolated in Spanish
         "  sam: Sam (secretariat), secretaría, lee en English",
         "  lucia: Lucía Hernández, miembro de ProDESC, lee en Español",
     ]
@@ -95,11 +95,11 @@ def test_make_run_in_arabic_opens_as_amina(tmp_path: Path) -> None:
     result = sosbot(["run"], tmp_path, "", SOS_DEFAULT_LANGUAGE="ar", SOS_HTTP_PORT=str(free_port()))
     assert result.returncode == 0, result.stderr
     first, people, *_ = result.stdout.splitlines()
-    assert first.startswith("مرحبًا بك في بيئة تجربة بوت SOS. أنت \u2068Amina (secretariat)\u2069 من الأمانة")
-    assert people == "الأشخاص في بيئة التجربة هذه:"
-    lucia = (
-        "  \u2068lucia\u2069: \u2068Lucía Hernández\u2069، \u2068\u2068عضو\u2069 في \u2068ProDESC\u2069\u2069"
+    assert first.startswith(
+        "مرحبًا بك في بيئة تجربة بوت \u2068SOS\u2069. أنت \u2068Amina (secretariat)\u2069 من الأمانة"
     )
+    assert people == "الأشخاص في بيئة التجربة هذه:"
+    lucia = "  \u200f\u2068lucia\u2069: \u2068Lucía Hernández\u2069، \u2068\u200f\u2068عضو\u2069 في \u2068ProDESC\u2069\u2069"
     assert f"{lucia}، اللغة: \u2068Español\u2069\n" in result.stdout
 
 

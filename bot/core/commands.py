@@ -21,40 +21,7 @@ def pgettext(context: str, message: str) -> str:
     return message
 
 
-# The canonical (English) command words; every command registered by a handler must be listed here.
-COMMAND_WORDS: tuple[str, ...] = (
-    pgettext("command", "start"),
-    pgettext("command", "help"),
-    pgettext("command", "language"),
-    pgettext("command", "join"),
-    pgettext("command", "forget"),
-    pgettext("command", "cancel"),
-    pgettext("command", "orgs"),
-    pgettext("command", "verify"),
-    pgettext("command", "people"),
-    pgettext("command", "grant"),
-    pgettext("command", "revoke"),
-    pgettext("command", "audit"),
-    pgettext("command", "link"),
-    pgettext("command", "channel"),
-    pgettext("command", "channels"),
-    pgettext("command", "subscribe"),
-    pgettext("command", "unsubscribe"),
-    pgettext("command", "appeal"),
-    pgettext("command", "settings"),
-    pgettext("command", "report"),
-    pgettext("command", "back"),
-    pgettext("command", "clear"),
-    pgettext("command", "cases"),
-    pgettext("command", "case"),
-    pgettext("command", "status"),
-    pgettext("command", "assign"),
-    pgettext("command", "note"),
-    pgettext("command", "reply"),
-    pgettext("command", "mycases"),
-    pgettext("command", "letter"),
-    pgettext("command", "withdraw"),
-)
+COMMAND, SUBCOMMAND = "command", "subcommand"  # catalogue contexts of the words people type
 
 
 # Flow buttons whose label, typed back, does what the command does (a person reads «Atrás» and types it).
@@ -86,17 +53,21 @@ def normalise_word(word: str) -> str:
     return "".join(_fold_part(part) for part in _JOINERS.split(word.strip().lstrip("/")) if part)
 
 
-def words_of(command: str, language: str) -> set[str]:
-    """Every folded form a person of ``language`` may type for ``command``."""
+def words_of(command: str, language: str, context: str = COMMAND) -> set[str]:
+    """Every folded form a person of ``language`` may type for ``command`` (or a subcommand word)."""
     t = translator(language)
-    words = {normalise_word(t.pgettext("command", command))}
-    if command in BUTTON_WORDS:
+    words = {normalise_word(t.pgettext(context, command))}
+    if context == COMMAND and command in BUTTON_WORDS:
         words.add(normalise_word(t.gettext(BUTTON_WORDS[command])))
     return words - {""}
 
 
-def build_aliases(commands: Iterable[str], languages: Iterable[str] = LANGUAGES) -> Mapping[str, str]:
+def build_aliases(
+    commands: Iterable[str], languages: Iterable[str] = LANGUAGES, context: str = COMMAND
+) -> Mapping[str, str]:
     """Map every localised word (and the English word itself) to its canonical command.
+
+    The same for the subcommand words of one group with ``context=SUBCOMMAND``.
 
     Raises:
         ValueError: when two commands share a word in some language, which would make typing ambiguous.
@@ -105,7 +76,7 @@ def build_aliases(commands: Iterable[str], languages: Iterable[str] = LANGUAGES)
     for command in commands:
         words = {normalise_word(command)}
         for language in languages:
-            words |= words_of(command, language)
+            words |= words_of(command, language, context)
         for word in words:
             if aliases.get(word, command) != command:
                 raise ValueError(f"command word {word!r} is used by {aliases[word]!r} and {command!r}")
@@ -129,7 +100,7 @@ def same_word(typed: str, label: str) -> bool:
     return bool(folded) and folded == normalise_word(label)
 
 
-def word_problems(commands: Iterable[str], language: str) -> list[str]:
+def word_problems(commands: Iterable[str], language: str, context: str = COMMAND) -> list[str]:
     """Command words of ``language`` that would make typing ambiguous.
 
     Two commands whose words fold alike (or differ only by an article) are refused, and so is a panic word
@@ -140,13 +111,16 @@ def word_problems(commands: Iterable[str], language: str) -> list[str]:
     problems: list[str] = []
     owners: dict[str, str] = {}
     for command in commands:
-        for word in words_of(command, language):
+        for word in words_of(command, language, context):
             other = owners.setdefault(word, command)
             if other != command:
                 problems.append(
-                    f"{language}: commands {other!r} and {command!r} are both typed as {word!r} "
-                    f"({localised_word(other, language)!r}, {localised_word(command, language)!r})"
+                    f"{language}: {context}s {other!r} and {command!r} are both typed as {word!r} "
+                    f"({localised_word(other, language, context)!r}, "
+                    f"{localised_word(command, language, context)!r})"
                 )
+    if context != COMMAND:
+        return problems
     panic = normalise_word(t.pgettext("command", "clear"))
     erase = {normalise_word(part) for part in t.gettext("Erase my data").split()}
     if panic in erase:
@@ -154,6 +128,6 @@ def word_problems(commands: Iterable[str], language: str) -> list[str]:
     return problems
 
 
-def localised_word(command: str, language: str) -> str:
-    """The word a person of ``language`` types for ``command``."""
-    return translator(language).pgettext("command", command)
+def localised_word(command: str, language: str, context: str = COMMAND) -> str:
+    """The word a person of ``language`` types for ``command`` (or for a subcommand, with ``SUBCOMMAND``)."""
+    return translator(language).pgettext(context, command)

@@ -8,6 +8,8 @@ language explicitly. Nothing here installs gettext globally.
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -27,6 +29,15 @@ from bot.config import LANGUAGES
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate / pop directional isolate
+RLM = "\u200f"  # right-to-left mark: makes a line that starts with a value lay out right to left
+# A sign written before a number («#12», «+3»): it moves inside the number's isolate, or Arabic shows «12#».
+_SIGNED = re.compile(r"(?P<sign>[#+№−])\{(?P<name>\w+)(?P<spec>[^{}]*)\}")
+# In a right-to-left template: a placeholder (kept as it is) or a run of Latin words (isolated).
+_LETTER, _INNER = "A-Za-z\u00c0-\u024f", "A-Za-z\u00c0-\u024f0-9'’._/|…-"
+_WORD = rf"[{_LETTER}0-9](?:[{_INNER}]*[{_LETTER}0-9…])?"  # ends with a letter, digit or «…», not «.»
+_LATIN_RUN = re.compile(
+    rf"(?P<placeholder>\{{[^{{}}]*\}})|(?P<latin>[{_LETTER}](?:[{_INNER}]*[{_LETTER}0-9…])?(?: {_WORD})*)"
+)
 LANGUAGE_NAMES: Mapping[str, str] = {
     "en": "English",
     "es": "Español",
@@ -39,6 +50,24 @@ LANGUAGE_NAMES: Mapping[str, str] = {
 def isolate(value: object) -> str:
     """Wrap ``value`` in Unicode isolates so a Latin name or a number keeps its order inside Arabic text."""
     return f"{FSI}{value}{PDI}"
+
+
+def has_rtl(text: str) -> bool:
+    """Whether ``text`` holds a right-to-left letter (Arabic, Hebrew…)."""
+    return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+
+
+def isolate_latin(text: str) -> str:
+    """Isolate each run of Latin words in right-to-left ``text`` (``{placeholders}`` are left as they are).
+
+    A Latin word («SOS», «UA-…») inside an Arabic line otherwise takes neighbouring punctuation with it and
+    scrambles the line's order.
+    """
+
+    def wrap(match: re.Match[str]) -> str:
+        return match.group() if match["placeholder"] else isolate(match.group())
+
+    return _LATIN_RUN.sub(wrap, text)
 
 
 def normalise_language(hint: str | None) -> str | None:
@@ -87,14 +116,37 @@ class Translator:
         self._translations = _catalogue(self.language)
 
     def _format(self, text: str, values: Mapping[str, object]) -> str:
+        """Fill ``text``; in a right-to-left language every value is isolated (a sign before a number goes
+        inside its isolate), Latin words of the template too, and a line that starts with a value starts with
+        a right-to-left mark. In a left-to-right language only values written right to left are isolated."""
+        if self.rtl:
+            text = isolate_latin(text)
         if not values:
             return text
         shown = {key: self._value(value) for key, value in values.items()}
-        return text.format(**shown)
+        if self.rtl:
+            signed: dict[str, str] = {}
+
+            def inside(match: re.Match[str]) -> str:
+                name = match["name"]
+                key = f"{name}__{len(signed)}"
+                raw = values[name]
+                number = format_decimal(raw, locale=self.locale) if isinstance(raw, int) else str(raw)
+                signed[key] = isolate(match["sign"] + number)
+                return "{" + key + match["spec"] + "}"
+
+            text = _SIGNED.sub(lambda m: inside(m) if m["name"] in values else m.group(), text)
+            shown |= signed
+        filled = text.format(**shown)
+        if self.rtl:
+            filled = "\n".join(RLM + line if line.startswith(FSI) else line for line in filled.split("\n"))
+        return filled
 
     def _value(self, value: object) -> str:
         shown = format_decimal(value, locale=self.locale) if isinstance(value, int) else str(value)
-        return isolate(shown) if self.rtl and shown else shown
+        if not shown:
+            return shown
+        return isolate(shown) if self.rtl or has_rtl(shown) else shown
 
     def gettext(self, message: str, **values: object) -> str:
         """Translate ``message`` and fill its ``{placeholders}``."""
@@ -107,6 +159,12 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         """Translate ``message`` in ``context`` (used for command words, which are short and ambiguous)."""
         return str(self._translations.pgettext(context, message))
+
+    def language_name(self, code: str | None) -> str:
+        """A language's CLDR name in this locale, as it reads inside a sentence (``árabe``, ``Arabic``)."""
+        if not code:
+            return self.gettext("unknown")
+        return str(self.locale.languages.get(code) or code)
 
     def format_datetime(self, moment: datetime, format: str = "medium") -> str:
         """``moment`` in the person's timezone (UTC when unknown), formatted the locale's way."""

@@ -9,7 +9,8 @@ Fails (exit 1) when:
 - gettext (``_``, ``gettext``, ``ngettext``, ``pgettext``) is called inside an f-string, where extraction
   misses the literal and the translation is glued into an untranslated sentence;
 - a catalogue's ``Plural-Forms`` header chooses a form other than CLDR's (see :mod:`bot.core.plural_forms`);
-- two command words of one language fold to the same typed form (see :mod:`bot.core.commands`).
+- two command words of one language fold to the same typed form (see :mod:`bot.core.commands`), or two
+  subcommand words of one group do.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.config import LANGUAGES
-from bot.core.commands import build_aliases, word_problems
+from bot.core.commands import SUBCOMMAND, build_aliases, word_problems
 from bot.core.i18n import DOMAIN, LOCALES_DIR
 from bot.core.plural_forms import header_problems
 
@@ -42,7 +43,7 @@ def extracted() -> set[tuple[str | None, str]]:
     found: set[tuple[str | None, str]] = set()
     for directory in SOURCE_DIRS:
         for _file, _line, message, _comments, context in extract_from_dir(
-            ROOT / directory, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / directory, method_map=[("**.py", "bot.core.i18n_extract:extract")], keywords=KEYWORDS
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
@@ -143,17 +144,34 @@ def gettext_in_fstrings(files: Iterable[Path] | None = None) -> Iterator[str]:
 
 
 def command_word_problems(commands: Iterable[str] | None = None) -> list[str]:
-    """Command words that fold alike within a language, or across languages, or clash with the erase button."""
+    """Command words that fold alike within a language, or across languages, or clash with the erase button;
+    and the same for the subcommand words of each group (``APPEAL send``, ``CASE REF link``)."""
+    groups: dict[str, list[str]] = {}
     if commands is None:
         from handlers import build_router  # the check reads what the bot serves (a tool, not a layer)
 
-        commands = list(build_router().commands)
+        router = build_router()
+        commands = list(router.commands)
+        groups = {name: list(group.subs) for name, group in router.groups.items()}
     commands = list(commands)
     problems = [p for language in LANGUAGES for p in word_problems(commands, language)]
     try:
         build_aliases(commands)
     except ValueError as error:
         problems.append(f"across languages: {error}")
+    for name, subs in groups.items():
+        problems += subcommand_word_problems(name, subs)
+    return problems
+
+
+def subcommand_word_problems(group: str, subs: Iterable[str]) -> list[str]:
+    """Subcommand words of one group that fold alike within a language or across languages."""
+    subs = list(subs)
+    problems = [f"{group}: {p}" for language in LANGUAGES for p in word_problems(subs, language, SUBCOMMAND)]
+    try:
+        build_aliases(subs, context=SUBCOMMAND)
+    except ValueError as error:
+        problems.append(f"{group}, across languages: {error}")
     return problems
 
 

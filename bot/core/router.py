@@ -1,4 +1,9 @@
-"""Routing of neutral events to handlers, with role guards (aiogram-style routers, one per feature)."""
+"""Routing of neutral events to handlers, with role guards (aiogram-style routers, one per feature).
+
+The router is the one registry of words a person types: command words (``router.command``, ``router.group``)
+and subcommand words (``@group.sub``) are read from these declarations by the catalogue extractor
+(:mod:`bot.core.i18n_extract`) and localised with ``pgettext("command", …)`` / ``pgettext("subcommand", …)``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.core.commands import SUBCOMMAND, build_aliases, localised_word, match_command
+from bot.core.i18n import N_, Translator, isolate_latin
 from storage.models import Role
 
 if TYPE_CHECKING:
     from bot.core.context import Context
 
 Handler = Callable[["Context", Any], Awaitable[None]]
+SubHandler = Callable[["Context", list[str]], Awaitable[None]]
+Where = Callable[["Context"], Awaitable[bool]]  # a guard that answers for itself when it refuses
 ANYONE: frozenset[Role] = frozenset(Role)
 SECRETARIAT: frozenset[Role] = frozenset({Role.SECRETARIAT})
 MEMBERS: frozenset[Role] = frozenset({Role.MEMBER, Role.SECRETARIAT})
@@ -50,6 +59,117 @@ class Flow:
         return register
 
 
+class UsageError(Exception):
+    """Raised by a subcommand given too few words: the group answers with that subcommand's usage line."""
+
+
+@dataclass(frozen=True)
+class Sub:
+    """One subcommand of a group.
+
+    Attributes:
+        word: the canonical English word (localised with ``pgettext("subcommand", word)``).
+        usage: untranslated description of the arguments (``N_("REF language")``), shown in usage lines.
+    """
+
+    word: str
+    handler: SubHandler
+    usage: str | None = None
+
+
+class Group:
+    """A command whose first word picks a subcommand: ``APPEAL send REF``, ``نداء إرسال REF``.
+
+    Guards (roles, where it may be used) are declared once on the group; every subcommand word is localised
+    through the catalogue and typed as freely as command words (see :func:`bot.core.commands.normalise_word`);
+    the usage lines are generated in the reader's language from the declarations.
+    """
+
+    def __init__(
+        self, name: str, *, where: Where | None = None, subject_first: bool = False, subject: str = N_("REF")
+    ) -> None:
+        self.name = name
+        self.where = where
+        self.subject_first = subject_first
+        self.subject_usage = subject
+        self.subs: dict[str, Sub] = {}
+        self.fallback: SubHandler | None = None
+        self._aliases: dict[str, str] | None = None
+
+    def sub(self, word: str, *, usage: str | None = None) -> Callable[[SubHandler], SubHandler]:
+        """Register the handler of subcommand ``word``; it gets the words after it (the subject first)."""
+
+        def register(handler: SubHandler) -> SubHandler:
+            if word in self.subs:
+                raise ValueError(f"subcommand {self.name} {word!r} registered twice")
+            self.subs[word] = Sub(word, handler, usage)
+            self._aliases = None
+            return handler
+
+        return register
+
+    def otherwise(self, handler: SubHandler) -> SubHandler:
+        """Register what runs when no subcommand word is given or recognised (it gets every word)."""
+        self.fallback = handler
+        return handler
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every folded form of every subcommand word, in the five languages, mapped to its English word."""
+        if self._aliases is None:
+            self._aliases = dict(build_aliases(self.subs, context=SUBCOMMAND))
+        return self._aliases
+
+    def match(self, words: list[str]) -> tuple[Sub, list[str]] | None:
+        """The subcommand ``words`` start with and the words after it."""
+        matched = match_command(self.aliases, " ".join(words))
+        if matched is None:
+            return None
+        return self.subs[matched[0]], matched[1].split()
+
+    async def run(self, ctx: Context, event: Any) -> None:
+        """The command's handler: guard, pick the subcommand, else the fallback, else the usage lines."""
+        if self.where is not None and not await self.where(ctx):
+            return
+        words = ctx.answer.split()
+        subject, rest = (words[:1], words[1:]) if self.subject_first else ([], words)
+        found = self.match(rest) if rest and (subject or not self.subject_first) else None
+        if found is not None:
+            sub, remaining = found
+            # Handlers that take free text read it from ``ctx.answer``: the words after the subcommand word,
+            # line breaks kept (the subject first when it comes before the subcommand).
+            consumed = len(words) - len(subject) - len(remaining)
+            parts = ctx.answer.split(None, len(subject) + consumed)
+            tail = parts[-1] if len(parts) > len(subject) + consumed else ""
+            ctx.answer = " ".join([*subject, tail]).strip() if subject else tail.strip()
+            try:
+                await sub.handler(ctx, [*subject, *remaining])
+            except UsageError:
+                ctx.reply(ctx._("Usage: {usage}", usage=self.usage_line(ctx.t, sub.word)))
+        elif self.fallback is not None:
+            await self.fallback(ctx, words)
+        else:
+            ctx.reply(self.usage(ctx.t))
+
+    def line(self, t: Translator, word: str, *values: str) -> str:
+        """``APPEAL send`` in ``t``'s language, followed by ``values`` (``APPEAL send UA-2026-001``)."""
+        command = localised_word(self.name, t.language).upper()
+        sub = localised_word(word, t.language, SUBCOMMAND)
+        parts = [command, *values[:1], sub, *values[1:]] if self.subject_first else [command, sub, *values]
+        return isolate_latin(" ".join(parts)) if t.rtl else " ".join(parts)
+
+    def usage_line(self, t: Translator, word: str) -> str:
+        """One subcommand's usage in ``t``'s language: ``APPEAL translate REF language``."""
+        sub = self.subs[word]
+        subject = [t.gettext(self.subject_usage)] if self.subject_first else []
+        arguments = [t.gettext(sub.usage)] if sub.usage else []
+        return self.line(t, word, *subject, *arguments)
+
+    def usage(self, t: Translator) -> str:
+        """Every subcommand's usage, one per line, under a translated heading."""
+        return "\n".join([t.gettext("Usage:"), *(self.usage_line(t, word) for word in self.subs)])
+
+
 class Router:
     """Collects commands, button actions, flows and text fallbacks of one feature module."""
 
@@ -57,6 +177,7 @@ class Router:
         self.commands: dict[str, Route] = {}
         self.actions: dict[str, Route] = {}
         self.flows: dict[str, Flow] = {}
+        self.groups: dict[str, Group] = {}
 
     def command(
         self,
@@ -87,6 +208,32 @@ class Router:
 
         return register
 
+    def group(
+        self,
+        name: str,
+        *,
+        roles: Iterable[Role] = ANYONE,
+        where: Where | None = None,
+        summary: str | None = None,
+        private_only: bool = False,
+        subject_first: bool = False,
+        subject: str = N_("REF"),
+    ) -> Group:
+        """Declare a command with subcommands (``APPEAL send REF``); register them with ``@group.sub(...)``.
+
+        Args:
+            name: the command's canonical English word (localised like any command).
+            roles: who may use the command and all its subcommands.
+            where: a guard run before any subcommand (e.g. "only in a private chat or the triage channel").
+            summary: untranslated line for ``help``.
+            private_only: refuse the whole group in group chats.
+            subject_first: the subject comes before the subcommand (``CASE REF link …``).
+        """
+        group = Group(name, where=where, subject_first=subject_first)
+        self.command(name, roles=roles, summary=summary, private_only=private_only)(group.run)
+        self.groups[name] = group
+        return group
+
     def flow(self, name: str, *, roles: Iterable[Role] = ANYONE) -> Flow:
         """Declare a conversation flow; register its steps with ``@flow.step(...)``."""
         if name in self.flows:
@@ -106,4 +253,5 @@ class Router:
             if self.flows.keys() & other.flows.keys():
                 raise ValueError(f"duplicate flows: {sorted(self.flows.keys() & other.flows.keys())}")
             self.flows.update(other.flows)
+            self.groups.update(other.groups)
         return self

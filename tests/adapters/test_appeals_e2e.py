@@ -71,7 +71,7 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     # Amina reads Arabic, whatever the channel's language will be.
     assert (
         telegram.last_message(GROUP).text
-        == "\u200fهذه المحادثة الآن قناة أعضاء (\u2068es\u2069، \u2068americas\u2069)."
+        == "\u200fهذه المحادثة الآن قناة أعضاء (\u2068الإسبانية، الأمريكتان\u2069)."
     )
     mention = {
         "type": "app_mention",
@@ -153,8 +153,8 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     status = await sam(slack, f"appeal status UA-{YEAR}-001", slash=True)
     assert status.startswith(f"UA-{YEAR}-001 (updated): 3 sent, 0 pending, 0 failed")
     assert (
-        "• slack: 1 sent, 0 pending, 0 failed" in status
-        and "• telegram: 2 sent, 0 pending, 0 failed" in status
+        "• Slack: 1 sent, 0 pending, 0 failed" in status
+        and "• Telegram: 2 sent, 0 pending, 0 failed" in status
     )
     assert status.endswith("2 people said they acted.")
 
@@ -193,7 +193,7 @@ async def test_a_lost_target_is_deactivated_and_the_secretariat_told(
     status = await sam(slack, f"appeal status UA-{YEAR}-001", slash=True)
     assert (
         status.startswith(f"UA-{YEAR}-001 (sent): 0 sent, 0 pending, 1 failed")
-        and "Failures: blocked ×1" in status
+        and "Failures: the bot was blocked or removed ×1" in status
     )
     async with app.sessions() as session:
         from sqlalchemy import select

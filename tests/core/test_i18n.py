@@ -154,3 +154,54 @@ def test_the_literal_check_catches_a_hard_coded_reply(tmp_path) -> None:  # type
         "feature.py:2: literal text given to reply()",
         "feature.py:4: literal text given to Button()",
     ]
+
+
+def test_right_to_left_signs_marks_and_latin_words_exactly() -> None:
+    """«#12» stays one isolate; a line that starts with a value starts with U+200F; Latin words are isolated."""
+    ar = Translator("ar")
+    assert ar.gettext(
+        "#{id} {title} will no longer receive anything from the bot.", id=12, title="Grupo"
+    ) == ("لن تتلقى \u2068#12\u2069 \u2068Grupo\u2069 أي شيء من البوت بعد الآن.")
+    assert ar.gettext("{reference} — {title} ({status})", reference="UA-1", title="t", status="x") == (
+        "\u200f\u2068UA-1\u2069 — \u2068t\u2069 (\u2068x\u2069)"
+    )
+    assert ar.gettext("Usage: {usage}", usage="نداء إرسال") == "الاستخدام: \u2068نداء إرسال\u2069"
+    from bot.core.i18n import isolate_latin
+
+    assert (
+        isolate_latin("بوت SOS. اكتب {reference} أو UA-…")
+        == "بوت \u2068SOS\u2069. اكتب {reference} أو \u2068UA-…\u2069"
+    )
+
+
+def test_right_to_left_content_is_isolated_in_left_to_right_replies() -> None:
+    en = Translator("en")
+    assert en.gettext("{reference} is now: {status}.", reference="SOS-1", status="لبنان, طرابلس") == (
+        "SOS-1 is now: \u2068لبنان, طرابلس\u2069."
+    )
+    assert en.gettext("#{id} {name}", id=3, name="Elena") == "#3 Elena"  # nothing changes for Latin text
+
+
+def test_command_and_subcommand_words_come_from_the_router_declarations() -> None:
+    from bot.core.i18n_extract import router_words
+
+    source = (
+        'router = Router()\nappeal = router.group("appeal")\n@appeal.sub("send", usage=N_("REF"))\n'
+        'async def f(ctx, args): re.sub("a", "b", "c")\nrouter.command("help")(f)\n'
+    )
+    assert sorted(w[1:] for w in router_words(source)) == [
+        ("command", "appeal"),
+        ("command", "help"),
+        ("subcommand", "send"),
+    ]
+    import bot.core.commands
+
+    assert not hasattr(bot.core.commands, "COMMAND_WORDS")  # one registry: the router's
+
+
+def test_subcommand_words_that_fold_alike_are_refused() -> None:
+    from bot.core import i18n_check
+
+    problems = i18n_check.subcommand_word_problems("appeal", ["followup", "follow-up"])
+    assert "appeal: en: subcommands 'followup' and 'follow-up' are both typed as 'followup'" in problems[0]
+    assert i18n_check.command_word_problems() == []  # the bot's own groups are unambiguous in every language

@@ -46,7 +46,7 @@ async def setup_network(app: App) -> None:
     await people(app)
     assert await in_group(app, "sam", "g-americas").say(
         "/channel member es americas corporate-accountability"
-    ) == ["This chat is now a member channel (es, americas, corporate-accountability)."]
+    ) == ["This chat is now a member channel (Spanish, Americas, Corporate Accountability)."]
     await in_group(app, "sam", "g-africa").say("/channel member fr africa women-escr")
     await in_group(app, "sam", "g-triage").say("/channel triage")
     assert await chat(app, "joseph").say("/subscribe africa") == [
@@ -95,17 +95,17 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
 
     summary, *languages = await sam.say(f"/appeal target {REF} region:africa")
     assert summary == (
-        f"{REF} goes to 3 targets (region:africa).\n"
+        f"{REF} goes to 3 targets (Africa).\n"
         "2 of them will read it in a fallback language.\n"
-        "• ar: 1 target will read the en text (no ar text yet).\n"
-        "• en: 1 target reads its own text.\n"
-        "• fr: 1 target will read the en text (no fr text yet)."
+        "• Arabic: 1 target will read the English text (no Arabic text yet).\n"
+        "• English: 1 target reads its own text.\n"
+        "• French: 1 target will read the English text (no French text yet)."
     )
     assert [text.split("\n")[0] for text in languages] == [
-        "— as العربية readers see it —",
+        "— as Arabic readers see it —",
         "— as English readers see it —",
-        "— as Español readers see it —",
-        "— as Français readers see it —",
+        "— as Spanish readers see it —",
+        "— as French readers see it —",
     ]
     assert languages[2].split("\n")[1:3] == [
         f"🚨 Llamamiento urgente {REF}",
@@ -149,11 +149,11 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     [status] = await sam.say(f"/appeal status {REF}")
     assert status.split("\n") == [
         f"{REF} (sent): 0 sent, 3 pending, 0 failed",
-        "Target: region:africa. Texts: en, es.",
+        "Target: Africa. Texts: English, Spanish.",
         "• console: 0 sent, 3 pending, 0 failed",
-        "• ar: 0 sent, 1 pending, 0 failed",
-        "• en: 0 sent, 1 pending, 0 failed",
-        "• fr: 0 sent, 1 pending, 0 failed",
+        "• Arabic: 0 sent, 1 pending, 0 failed",
+        "• English: 0 sent, 1 pending, 0 failed",
+        "• French: 0 sent, 1 pending, 0 failed",
         "1 person said they acted.",
     ]
 
@@ -243,7 +243,7 @@ async def test_two_person_rule(any_app: App) -> None:
     app = any_app  # on SQLite and PostgreSQL
     await setup_network(app)
     sam, amina = chat(app, "sam"), chat(app, "amina")
-    assert await sam.say("/settings two-person on") == ["two-person: on."]
+    assert await sam.say("/settings two-person on") == ["The two-person rule for urgent appeals is on."]
     [notice] = await deliveries(app, "settings:two-person")  # the rest of the secretariat learns of it
     assert notice.chat_id == "g-triage" and to_message(notice).text == (
         "Sam (secretariat) turned the two-person rule for urgent appeals on."
@@ -269,7 +269,7 @@ async def test_two_person_rule(any_app: App) -> None:
     [status] = await sam.say(f"/appeal status {REF}")
     assert status.split("\n")[:3] == [
         f"{REF} (awaiting approval): 0 sent, 0 pending, 0 failed",
-        "Target: all. Texts: en.",
+        "Target: everyone. Texts: English.",
         "Waiting for a second secretariat member to approve it.",
     ]
     assert await deliveries(app) == []
@@ -309,7 +309,7 @@ async def test_a_change_voids_the_request_for_approval(app: App) -> None:
     ]
     await amina.say(f"/appeal approve {REF}")
     assert await deliveries(app) == []
-    assert await sam.say("/settings two-person off") == ["two-person: off."]
+    assert await sam.say("/settings two-person off") == ["The two-person rule for urgent appeals is off."]
     assert await send(sam) == [f"{REF} is on its way to 4 targets."]
     french = next(r for r in await deliveries(app) if r.chat_id == "g-africa")
     assert to_message(french).text.split("\n")[1] == "Défenseure détenue"
@@ -323,7 +323,7 @@ async def test_two_approvers_at_once_send_it_once(any_app: App) -> None:
     await setup_network(any_app)
     sam = chat(any_app, "sam")
     assert await sam.say("/grant 3 secretariat") == ["#3 is now: secretariat (was: member)."]  # Lucía
-    assert await sam.say("/settings two-person on") == ["two-person: on."]
+    assert await sam.say("/settings two-person on") == ["The two-person rule for urgent appeals is on."]
     await draft(any_app, sam)
     await send(sam)
     presses = []

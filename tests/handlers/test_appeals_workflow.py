@@ -31,9 +31,9 @@ async def test_sending_warns_about_fallback_languages_and_asks_to_confirm(app: A
     await draft(app, sam)
     assert await sam.say(f"/appeal send {REF}") == [
         f"Warning: 3 targets of {REF} will not read it in their language:\n"
-        "• ar: 1 target will read the en text (no ar text yet).\n"
-        "• es: 1 target will read the en text (no es text yet).\n"
-        "• fr: 1 target will read the en text (no fr text yet).\n"
+        "• Arabic: 1 target will read the English text (no Arabic text yet).\n"
+        "• Spanish: 1 target will read the English text (no Spanish text yet).\n"
+        "• French: 1 target will read the English text (no French text yet).\n"
         f"Add a translation with APPEAL translate {REF} language, or send it as it is."
     ]
     assert [b.label for b in sam.last_buttons[0]] == ["Send anyway"]
@@ -80,7 +80,7 @@ async def test_the_fallback_is_the_default_languages_text(spanish_network: App, 
     await amina.say("Ana López fue detenida.")
     await amina.say("Escriban al Fiscal General.")
     [warning] = await amina.say(f"/appeal send {REF}")
-    assert RLI.format("es") in warning and RLI.format("ar") not in warning.split("\n", 2)[1]
+    assert RLI.format("الإسبانية") in warning and RLI.format("العربية") not in warning.split("\n", 2)[1]
     await amina.press("الإرسال على أي حال")
     rows = {r.chat_id: to_message(r).text for r in await deliveries(app)}
     assert rows["g-africa"].split("\n")[:2] == [f"🚨 Appel urgent {REF}", "Defensora detenida en Guatemala"]
@@ -96,7 +96,7 @@ async def test_two_person_rule_covers_update_followup_and_retraction(any_app: Ap
     await sam.say(f"/appeal target {REF} language:en")
     await send(sam)
     await mark_delivered(app)
-    assert await sam.say("/settings two-person on") == ["two-person: on."]
+    assert await sam.say("/settings two-person on") == ["The two-person rule for urgent appeals is on."]
 
     # Update: written, held, approved by Amina.
     await sam.say(f"/appeal update {REF} en title")

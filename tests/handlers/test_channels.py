@@ -19,11 +19,14 @@ async def test_registration_in_the_group_records_the_chat(app: App) -> None:
     await people(app)
     group = in_group(app, "sam", "g-1")
     assert await group.say("/channel member es americas corporate-accountability strategic-litigation") == [
-        "This chat is now a member channel (es, americas, corporate-accountability, strategic-litigation)."
+        "This chat is now a member channel (Spanish, Americas, Corporate Accountability, Strategic Litigation)."
     ]
-    assert await in_group(app, "sam", "g-2").say("/channel member women-escr fr") == [
-        "This chat is now a member channel (fr, women-escr)."  # no region: a network-wide working group
-    ]
+    assert (
+        await in_group(app, "sam", "g-2").say("/channel member women-escr fr")
+        == [
+            "This chat is now a member channel (French, Women and ESCR)."  # no region: a network-wide working group
+        ]
+    )
     assert await in_group(app, "sam", "g-3").say("/channel triage") == [
         "This chat is now the secretariat's triage channel."
     ]
@@ -37,7 +40,7 @@ async def test_registration_in_the_group_records_the_chat(app: App) -> None:
     assert rows[0].platform == "console" and rows[0].workspace == ""
     # Registering again changes the same row.
     assert await group.say("/channel member pt americas") == [
-        "This chat is now a member channel (pt, americas)."
+        "This chat is now a member channel (Portuguese, Americas)."
     ]
     assert await in_group(app, "sam", "g-3").say("/channel triage ar") != []
     rows = await channels(app)
@@ -63,9 +66,9 @@ async def test_listing_and_deactivating(app: App) -> None:
     sam = chat(app, "sam")
     assert await sam.say("/channels") == [
         "3 registered channels:\n"
-        "#1 Group g-1 (console) — member channel: es, americas\n"
+        "#1 Group g-1 (console) — member channel: Spanish, Americas\n"
         "#2 Group g-2 (console) — triage channel\n"
-        "#3 Group g-3 (console) — member channel: en\n"
+        "#3 Group g-3 (console) — member channel: English\n"
         "CHANNEL off N stops sending to channel N."
     ]
     assert await in_group(app, "sam", "g-1").say("/channel off") == [
@@ -90,33 +93,34 @@ async def test_bad_registrations(app: App) -> None:
     ]
     group = in_group(app, "sam", "g-1")
     assert await group.say("/channel member es mars") == [
-        "Unknown language, region or working group: mars. Languages: en, es, fr, ar, pt. "
-        "Regions: africa, americas, asia, europe, mena. Working groups: women-escr, corporate-accountability, "
-        "strategic-litigation, economic-policy, monitoring, social-movements."
+        "Unknown language, region or working group: mars.\n"
+        "Languages: English, Spanish, French, Arabic, Portuguese. "
+        "Regions: Africa, Americas, Asia, Europe, Middle East and North Africa. "
+        "Working groups: Women and ESCR, Corporate Accountability, Strategic Litigation, Economic Policy, "
+        "Monitoring, Social Movements."
     ]
     assert await group.say("/channel member americas") == [
-        "A member channel has one language and at most one region, e.g. CHANNEL member es americas "
-        "corporate-accountability."
+        "A member channel has one language and at most one region."
     ]
     assert await group.say("/channel member es fr africa") == [
-        "A member channel has one language and at most one region, e.g. CHANNEL member es americas "
-        "corporate-accountability."
+        "A member channel has one language and at most one region."
     ]
     [usage] = await group.say("/channel")
     assert usage.startswith(
-        "Usage: CHANNEL member language region [working groups], CHANNEL triage, or CHANNEL off."
+        "Usage:\nCHANNEL member language [region] [working groups]\nCHANNEL triage [language]\n"
+        "CHANNEL off [number, from a private chat]\nLanguages: English, Spanish"
     )
     assert (await channels(app))[0].kind is None  # seen, not registered
     await group.say("/channel member es")
     [shown] = await group.say("/channel")
-    assert shown.startswith("This chat is now a member channel (es).\nUsage:")
+    assert shown.startswith("This chat is now a member channel (Spanish).\nUsage:")
 
 
 async def test_only_the_secretariat_registers(app: App) -> None:
     await people(app)
     for who in ("lucia", "joseph", "rafael"):
         [refusal] = await in_group(app, who, "g-1").say("/channel member es americas")
-        assert refusal != "This chat is now a member channel (es, americas)."
+        assert refusal != "This chat is now a member channel (Spanish, Americas)."
     [english] = await in_group(app, "joseph", "g-1").say("/channel triage")
     assert english == "Sorry, this isn't available to you. Type HELP to see what you can do."
     assert await chat(app, "joseph").say("/channel off 1") == [

@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 
 from bot.app import App
 from bot.core.codec import to_message
 from bot.core.events import ActionEvent, Button
-from handlers.letter_render import export_html
-from storage.letter_export import to_csv
+from handlers.letter_render import export_csv, export_html
 from storage.letters import LetterRepository
 from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
 from tests.clock import YEAR
@@ -161,9 +161,12 @@ async def test_reminders_thanks_and_export(app: App) -> None:
     assert reminders == ["dm-awa", "dm-joseph"]
     assert thanks == [f"Gracias por firmar {REF}. Ya no se reciben firmas."]
 
-    table = list(csv.reader(io.StringIO(to_csv(signatories))))
-    assert table[0] == ["organisation", "country", "signer", "signed_at"]
-    assert table[1][:3] == ["ProDESC", "Mexico", ""]
+    exported = export_csv("fr", signatories)
+    assert exported.startswith("\ufeff")  # UTF-8 with a byte-order mark, as spreadsheet programs expect
+    table = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff"))))
+    assert table[0] == ["Organisation", "Pays", "Signataire", "Signé le (UTC)"]
+    assert table[1][:3] == ["ProDESC", "Mexique", ""]
+    assert table[1][3] == format_datetime(signatories[0].signed_at, "short", tzinfo=UTC, locale="fr")
     html = export_html(letter, "نحن المنظمات الأعضاء", "ar", signatories)
     parser = _Collect()
     parser.feed(html)
@@ -208,12 +211,18 @@ async def test_export_letter_command_writes_csv_and_html(app: App, tmp_path: obj
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = list(csv.reader(io.StringIO((out / f"{REF}.csv").read_text())))
+    rows = list(csv.reader(io.StringIO((out / f"{REF}.csv").read_text(encoding="utf-8-sig"))))
     assert [row[:3] for row in rows] == [
-        ["organisation", "country", "signer"],
-        ["ProDESC", "Mexico", ""],
+        ["Organización", "País", "Firmante"],
+        ["ProDESC", "México", ""],
         ["Comité des femmes rurales", "Senegal", "Awa Diop"],
     ]
+    refused = subprocess.run(  # noqa: ASYNC221
+        python_m("bot", "export-letter", REF, "--language", "klingon", "--out", str(out)),
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr == "sosbot: cannot export in 'klingon'; choose one of: en, es, fr, ar, pt\n"
     parser = _Collect()
     parser.feed((out / f"{REF}.html").read_text())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"}
@@ -257,11 +266,16 @@ async def test_export_in_chat_sends_the_csv_and_the_document(app: App) -> None:
         f"(file {REF}.csv, {len(sam.files[REF + '.csv'])} bytes)",
         f"(file {REF}.html, {len(sam.files[REF + '.html'])} bytes)",
     ]
-    rows = list(csv.reader(io.StringIO(sam.files[REF + ".csv"].decode())))
-    assert [row[:3] for row in rows] == [["organisation", "country", "signer"], ["ProDESC", "Mexico", ""]]
+    rows = list(csv.reader(io.StringIO(sam.files[REF + ".csv"].decode("utf-8-sig"))))
+    assert [row[:3] for row in rows] == [["Organización", "País", "Firmante"], ["ProDESC", "México", ""]]
     parser = _Collect()
     parser.feed(sam.files[REF + ".html"].decode())
     assert parser.attrs["html"] == {"lang": "es", "dir": "ltr"} and parser.items == ["ProDESC (México)"]
+    assert await sam.say(f"/letter export {REF} klingon") == [
+        "I cannot export in klingon. Choose one of: English, Spanish, French, Arabic, Portuguese."
+    ]
+    assert await sam.say(f"/letter export {REF} árabe") == [f"{REF}: 1 signatory."]  # a name in any language
+    assert 'dir="rtl"' in sam.files[REF + ".html"].decode()
 
 
 async def test_letters_close_by_themselves_at_the_deadline(app: App) -> None:

@@ -75,18 +75,18 @@ async def test_preview_in_every_language_then_publish_with_the_button(app: App) 
     await sam.say(f"/letter translate {REF} es Pedimos la liberación de Ana López.")
     summary, *languages, confirm = await sam.say(f"/letter publish {REF}")
     assert summary.split("\n") == [
-        f"{REF} goes to 4 targets (all).",
+        f"{REF} goes to 4 targets (everyone).",
         "2 of them will read it in a fallback language.",
-        "• ar: 1 target will read the en text (no ar text yet).",
-        "• en: 1 target reads its own text.",
-        "• es: 1 target reads its own text.",
-        "• fr: 1 target will read the en text (no fr text yet).",
+        "• Arabic: 1 target will read the English text (no Arabic text yet).",
+        "• English: 1 target reads its own text.",
+        "• Spanish: 1 target reads its own text.",
+        "• French: 1 target will read the English text (no French text yet).",
     ]
     assert [text.split("\n")[:2] for text in languages] == [
-        ["— as العربية readers see it —", "✍️ رسالة جماعية " + RLI.format(REF)],
+        ["— as Arabic readers see it —", "✍️ رسالة جماعية " + RLI.format(REF)],
         ["— as English readers see it —", f"✍️ Collective letter {REF}"],
-        ["— as Español readers see it —", f"✍️ Carta colectiva {REF}"],
-        ["— as Français readers see it —", f"✍️ Lettre collective {REF}"],
+        ["— as Spanish readers see it —", f"✍️ Carta colectiva {REF}"],
+        ["— as French readers see it —", f"✍️ Lettre collective {REF}"],
     ]
     assert "Pedimos la liberación de Ana López." in languages[2]
     assert "We call for the release of Ana López." in languages[3]  # French readers fall back to English
@@ -231,7 +231,7 @@ async def test_remind_stays_within_the_target(app: App) -> None:
     await sam.say("We call for the release of the defenders.")
     await sam.say("-")
     await sam.press("Organisations")
-    assert await sam.say(f"/letter target {REF} region:africa") == [f"{REF} will go to: region:africa."]
+    assert await sam.say(f"/letter target {REF} region:africa") == [f"{REF} will go to: Africa."]
     await sam.say(f"/letter publish {REF}")
     await sam.press("Publish")
     assert await sam.say(f"/letter remind {REF}") == ["2 reminders queued."]

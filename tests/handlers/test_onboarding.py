@@ -24,7 +24,7 @@ async def test_platform_hint_chooses_the_language_of_a_newcomer(app: App) -> Non
     [greeting] = await chat(app, "ines", hint="es-ES").say("/start")
     assert greeting.startswith("Hola Ines, este es el bot SOS del Sistema de Solidaridad de la red.")
     [arabic] = await chat(app, "karim-2", hint="ar").say("/start")
-    assert arabic.startswith("مرحبًا \u2068Karim-2\u2069، هذا هو بوت SOS")
+    assert arabic.startswith("مرحبًا \u2068Karim-2\u2069، هذا هو بوت \u2068SOS\u2069")
 
 
 async def test_language_button_saves_the_choice_and_answers_in_it(app: App) -> None:

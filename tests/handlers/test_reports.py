@@ -90,7 +90,9 @@ async def test_report_in_english_creates_a_case_and_alerts_without_details(
         assert all(secret not in t for t in texts)
         assert secret not in caplog.text
     assert len(await erased(app)) == 6  # every typed answer, once stored, through the outbox
-    assert await chat(app, "sam").say("/settings delete-reports off") == ["delete-reports: off."]
+    assert await chat(app, "sam").say("/settings delete-reports off") == [
+        "Report messages will stay in the chat once stored."
+    ]
     second = await full_report(app, "karim")
     await second.press_button(send_button(second))  # type: ignore[attr-defined]
     assert len(await erased(app)) == 6  # the secretariat chose to keep typed answers: none more

@@ -134,7 +134,7 @@ async def test_reporters_are_audited_without_the_actor_and_counted_not_named(any
     [arabic] = await chat(any_app, "amina").say("/people")
     assert "Rafael" not in arabic and arabic.endswith("…وشخص واحد أبلغ فقط، غير مدرج.")
     [audit] = await chat(any_app, "sam").say("/audit")
-    assert f"— —: case.create case:{case.id}" in audit
+    assert f"— —: received a report (case #{case.id})" in audit
 
 
 async def test_a_reporter_who_chose_to_be_known_is_listed(app: App) -> None:
