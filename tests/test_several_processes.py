@@ -11,6 +11,9 @@ far past that allowance. Under ``CI=true`` these tests run, never skip.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -70,6 +73,13 @@ class Deployment:
             outbox = OutboxRepository(session)
             for subject, target in rows:
                 await outbox.enqueue(subject, target, encode(f"Appel urgent {subject}", kind=target.kind))
+
+    async def all_sent(self, count: int) -> None:
+        """Until ``count`` rows are recorded as sent (or :data:`WAIT` passed: the assertions then tell)."""
+        for _ in range(int(WAIT / 0.1)):
+            if await self.sent() >= count:
+                return
+            await asyncio.sleep(0.1)
 
     async def sent(self) -> int:
         async with self.app.sessions() as session:
@@ -135,17 +145,16 @@ async def test_two_worker_processes_deliver_every_row_once_within_the_platforms_
     await deployment.queue(more)  # queued while they run: both wake on its notification
     rows += more
     await telegram.wait_for(lambda: sum(delivered().values()) >= len(rows), timeout=WAIT)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    while await deployment.sent() < len(rows) and loop.time() < deadline:  # the outcomes are written
-        await asyncio.sleep(0.1)
+    await deployment.all_sent(len(rows))  # the outcomes are written
 
     assert delivered() == Counter((target.platform, target.chat_id) for _subject, target in rows)  # each once
     assert await deployment.sent() == len(rows)
     assert telegram.rate_limit_hits == 0 and slack.rate_limit_hits == 0  # the limits held for both together
     texts = [m.text for m in telegram.messages[600_000]]
     assert sorted(texts) == [f"Appel urgent update:B:{n}" for n in range(5)]  # a burst may land in any order
-    owners = [line for worker in workers for line in worker.log if "this process owns its rate budget" in line]
+    owners = [
+        line for worker in workers for line in worker.log if "this process owns its rate budget" in line
+    ]
     assert sorted(line.split("delivering ")[1].split(":")[0] for line in owners) == ["slack", "telegram"]
     for worker in workers:  # the first to stop hands its platforms over to the other
         status = await worker.stop()
@@ -186,3 +195,27 @@ async def test_a_notification_wakes_an_idle_worker_long_before_its_poll(deployme
 
     assert [m.text for m in telegram.messages_in(700_001)] == ["Appel urgent relay:1", "Appel urgent relay:3"]
     assert await worker.stop() == 0 and "Traceback" not in worker.text()
+
+
+@pytest.mark.parametrize("command", ["worker", "web"])
+def test_web_and_worker_on_sqlite_refuse_with_one_line(command: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
+    env.update(
+        {"SOS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}", "SOS_TELEGRAM_TOKEN": "1:x"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", command],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=WAIT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"sosbot: '{command}' is one of several processes sharing a PostgreSQL database; with SQLite "
+        f"(SOS_DATABASE_URL=sqlite+aiosqlite:///{tmp_path / 'sos.db'}) one process does everything: "
+        "use 'sosbot run'"
+    ]
+    assert not (tmp_path / "sos.db").exists()  # refused before touching the store
