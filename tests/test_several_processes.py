@@ -201,7 +201,11 @@ async def test_a_notification_wakes_an_idle_worker_long_before_its_poll(deployme
 def test_web_and_worker_on_sqlite_refuse_with_one_line(command: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
     env.update(
-        {"SOS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}", "SOS_TELEGRAM_TOKEN": "1:x"}
+        {
+            "SOS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}",
+            "SOS_TELEGRAM_TOKEN": "1:x",
+            "SOS_DATA_KEY": generate_key(),
+        }
     )
     result = subprocess.run(
         [sys.executable, "-m", "bot", command],
