@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
@@ -19,6 +20,7 @@ from storage.migrate import upgrade_async
 from tests.conftest import _pg_admin, _pg_dsn_for
 from tests.travel import python_m
 
+ROOT = Path(__file__).resolve().parents[1]
 WAIT = 60.0  # a bound on waiting, never an assertion on time
 
 
@@ -78,7 +80,8 @@ class Process:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
-            env={**env, "SOS_HTTP_PORT": str(port)},
+            # The project root on the path: with the clock moved the process starts as ``-m tests.travel``.
+            env={**env, "SOS_HTTP_PORT": str(port), "PYTHONPATH": str(ROOT)},
             cwd=cwd,
         )
         started = cls(process, port)
