@@ -30,6 +30,23 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="sandbox person for the console (default: the secretariat member reading SOS_DEFAULT_LANGUAGE)",
     )
+    web = commands.add_parser(
+        "web",
+        help="PostgreSQL, several processes: serve webhooks, Slack and the dashboard; no outbox worker, no jobs",
+    )
+    worker = commands.add_parser(
+        "worker",
+        help="PostgreSQL, several processes: deliver the outbox and run the periodic jobs (HTTP: /healthz, /metrics)",
+    )
+    worker.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how often an idle worker looks for due rows when no notification wakes it (default 1)",
+    )
+    for command in (run, web, worker):  # tests and benchmarks pace against emulators whose clock is shrunk
+        command.add_argument("--time-scale", type=float, default=None, help=argparse.SUPPRESS)
     console = commands.add_parser("console", help="chat with the bot in the terminal as a sandbox person")
     console.add_argument(
         "--as", dest="person", required=True, help="sandbox person (amina, lucia, rafael, ...)"
@@ -94,14 +111,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+SPLIT_NEEDS_POSTGRES = (
+    "sosbot: '{command}' is one of several processes sharing a PostgreSQL database; with SQLite "
+    "(SOS_DATABASE_URL={url}) one process does everything: use 'sosbot run'"
+)
+SPLIT_NEEDS_PLATFORM = (
+    "sosbot: '{command}' serves the configured platforms and none is (set SOS_TELEGRAM_TOKEN or "
+    "SOS_SLACK_BOT_TOKEN); 'sosbot run' starts sandbox mode"
+)
+
+
+def _split_refusal(command: str, settings: Settings) -> str | None:
+    """Why ``web``/``worker`` cannot run with ``settings`` (one line), or None when they can."""
+    from bot.core.locks import is_postgres
+
+    if command not in ("web", "worker"):
+        return None
+    if not is_postgres(settings.database_url):
+        return SPLIT_NEEDS_POSTGRES.format(command=command, url=settings.database_url)
+    if settings.sandbox:
+        return SPLIT_NEEDS_PLATFORM.format(command=command)
+    return None
+
+
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
     from bot.core.i18n import translator
+    from bot.core.locks import exclusive
     from bot.web import PortTaken
     from storage.migrate import upgrade_async
 
-    await upgrade_async(settings.database_url)
-    app = build_app(settings)
+    if (refusal := _split_refusal(args.command, settings)) is not None:
+        print(refusal, file=sys.stderr)
+        return 2
+    async with exclusive(settings.database_url, "migrate"):  # processes starting together migrate once
+        await upgrade_async(settings.database_url)
+    app = build_app(settings, getattr(args, "time_scale", None))
     try:
         if (refused := await _verify_key(app)) is not None:
             return refused
@@ -116,9 +161,12 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await _console(app, args.person)
         if args.command == "run" and settings.sandbox:
             return await _sandbox(app, args.person)
-        from bot.runner import run_platforms
+        from bot.core.outbox import WorkerConfig
+        from bot.runner import EVERYTHING, WEB_ONLY, WORKER_ONLY, run_platforms
 
-        return await run_platforms(app)
+        roles = {"web": WEB_ONLY, "worker": WORKER_ONLY}.get(args.command, EVERYTHING)
+        poll = getattr(args, "poll", None)
+        return await run_platforms(app, roles, None if poll is None else WorkerConfig(idle_poll=poll))
     except PortTaken as taken:
         t = translator(settings.default_language)
         message = t.gettext(

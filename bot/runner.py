@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
-from collections.abc import AsyncIterator, Collection, Iterable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -16,8 +18,10 @@ from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator
 from bot.app import App
 from bot.core.delivery import PlatformAdapter
-from bot.core.outbox import OutboxWorker
-from bot.core.supervise import Heartbeat, every, supervise
+from bot.core.locks import Locks, PlatformOwnership
+from bot.core.notify import Listener
+from bot.core.outbox import Gate, OutboxWorker, Wake, WorkerConfig
+from bot.core.supervise import Backoff, Heartbeat, every, pause, supervise
 from bot.web import PortTaken, build_web_app, start_site
 
 log = logging.getLogger(__name__)
@@ -50,8 +54,14 @@ def build_worker(
     platforms: Collection[str] | None = None,
     chats: Collection[str] | None = None,
     heartbeat: Heartbeat | None = None,
+    gate: Gate | None = None,
+    wake: Wake | None = None,
+    config: WorkerConfig | None = None,
 ) -> OutboxWorker:
-    """An outbox worker for ``adapters`` claiming ``platforms``' rows (and only ``chats``, when given)."""
+    """An outbox worker for ``adapters`` claiming ``platforms``' rows (and only ``chats``, when given).
+
+    ``gate`` narrows the platforms to those this process owns now, ``wake`` ends idle waits on NOTIFY.
+    """
     from bot.core.delivery import FailureKind
     from handlers.alerts import notify_target_lost
     from handlers.appeals import refresh_live_status
@@ -72,6 +82,9 @@ def build_worker(
         heartbeat=heartbeat,
         platforms=platforms,
         chats=chats,
+        gate=gate,
+        wake=wake,
+        config=config,
     )
 
 
@@ -91,7 +104,7 @@ async def console_delivery(app: App, chat: ConsoleChat) -> AsyncIterator[None]:
 
 
 async def _start_site(
-    app: App, adapters: list[PlatformAdapter], heartbeat: Heartbeat, any_free_port: bool
+    app: App, adapters: list[PlatformAdapter], heartbeat: Heartbeat | None, any_free_port: bool
 ) -> web.AppRunner:
     """Serve on the configured port; when it is taken, on a free one if ``any_free_port`` (the sandbox)."""
     web_app = build_web_app(app, adapters, heartbeat)
@@ -103,52 +116,76 @@ async def _start_site(
     return await start_site(web_app, app.settings.http_host, 0)
 
 
+@dataclass(frozen=True)
+class Roles:
+    """What one process does. ``sosbot run`` does both; on PostgreSQL ``web`` and ``worker`` split them.
+
+    Attributes:
+        web: serve the platforms' routes (webhooks, Slack HTTP, the dashboard) and receive events
+            (Telegram long polling in the one process holding its lock, Slack Socket Mode).
+        worker: deliver the outbox and run the periodic jobs (HTTP then serves ``/healthz`` and ``/metrics``
+            even without ``web``).
+    """
+
+    web: bool = True
+    worker: bool = True
+
+
+EVERYTHING, WEB_ONLY, WORKER_ONLY = Roles(), Roles(worker=False), Roles(web=False)
+LISTENING_POLL = 1.0  # seconds: with NOTIFY waking the worker, the poll only finds retries coming due
+POLLING_LOCK = "telegram:polling"
+
+
 @contextlib.asynccontextmanager
 async def serving(
-    app: App, adapters: list[PlatformAdapter], any_free_port: bool = False
+    app: App,
+    adapters: list[PlatformAdapter],
+    any_free_port: bool = False,
+    *,
+    roles: Roles = EVERYTHING,
+    config: WorkerConfig | None = None,
 ) -> AsyncIterator[int]:
     """Serve HTTP, start the adapters, the outbox worker and the periodic jobs; yields the bound HTTP port.
 
     The worker and every periodic job run under :func:`bot.core.supervise.supervise`: an exception is
     logged by kind and the task starts again after a capped backoff, so none of them dies silently.
+    On PostgreSQL the process may be one of several (see :mod:`bot.core.locks`): its worker delivers the
+    platforms whose lock it holds and wakes on ``NOTIFY``, each periodic job runs where its lock is held,
+    and Telegram long polling runs where the polling lock is held.
+
+    Args:
+        app: the process's shared parts.
+        adapters: the configured platforms (a worker-only process sends through them, receives nothing).
+        any_free_port: serve on a free port when the configured one is taken (the sandbox).
+        roles: web, worker, or both.
+        config: the worker's tuning (default: polling every second when notifications wake it).
 
     Raises:
         PortTaken: the configured port is in use and ``any_free_port`` is off.
     """
     from bot.web import bound_port
-    from handlers.letters import close_due_letters
-    from handlers.reminders import alert_stuck_urgent, remind_unanswered_cases
 
-    heartbeat = Heartbeat()
-    runner = await _start_site(app, adapters, heartbeat, any_free_port)
+    heartbeat = Heartbeat() if roles.worker else None
+    locks = Locks(app.settings.database_url)
+    runner = await _start_site(app, adapters if roles.web else [], heartbeat, any_free_port)
     stop = asyncio.Event()
-    worker = build_worker(app, adapters, platforms=SERVED_BY_MAIN_WORKER, heartbeat=heartbeat)
-    settings = app.settings
-    tasks = [
-        asyncio.create_task(supervise("outbox worker", lambda: worker.run(stop), stop), name="outbox-worker"),
-        asyncio.create_task(
-            every(
-                "letter deadlines",
-                60,
-                lambda: close_due_letters(app.sessions, settings.default_language),
-                stop,
-            ),
-            name="letter-deadlines",
-        ),
-        asyncio.create_task(
-            every("stuck urgent alert", 60, lambda: alert_stuck_urgent(app.sessions, settings), stop),
-            name="stuck-urgent",
-        ),
-        asyncio.create_task(
-            every("unanswered cases", 60, lambda: remind_unanswered_cases(app.sessions, settings), stop),
-            name="unanswered-cases",
-        ),
-    ]
+    tasks: list[asyncio.Task[None]] = []
+    if roles.worker:
+        assert heartbeat is not None
+        tasks += _worker_tasks(app, adapters, locks, heartbeat, stop, config)
     started: list[PlatformAdapter] = []
     try:
-        for adapter in adapters:
+        for adapter in adapters if roles.web else []:
+            poller = adapter if locks.shared and isinstance(adapter, Polling) and adapter.polls else None
+            if poller is not None:
+                poller.poll_on_start = False  # it polls in whichever process holds the polling lock
             await adapter.start()
             started.append(adapter)
+            if poller is not None:
+                poll = functools.partial(_poll_while_owner, poller, locks, stop)
+                tasks.append(
+                    asyncio.create_task(supervise("telegram polling", poll, stop), name="telegram-polling")
+                )
         yield bound_port(runner)
     finally:
         stop.set()
@@ -157,18 +194,117 @@ async def serving(
                 await adapter.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+        await locks.close()
         await runner.cleanup()
 
 
-async def run_platforms(app: App) -> int:
-    """Run every configured platform until SIGINT or SIGTERM."""
+def _worker_tasks(
+    app: App,
+    adapters: list[PlatformAdapter],
+    locks: Locks,
+    heartbeat: Heartbeat,
+    stop: asyncio.Event,
+    config: WorkerConfig | None,
+) -> list[asyncio.Task[None]]:
+    """The outbox worker (with its NOTIFY listener on PostgreSQL) and the periodic jobs, as supervised tasks."""
+    from handlers.letters import close_due_letters
+    from handlers.reminders import alert_stuck_urgent, remind_unanswered_cases
+
+    settings = app.settings
+    tasks: list[asyncio.Task[None]] = []
+    listener, gate = None, None
+    if locks.shared:
+        listener = Listener(settings.database_url, SERVED_BY_MAIN_WORKER)
+        gate = PlatformOwnership(locks, SERVED_BY_MAIN_WORKER)
+        config = config or WorkerConfig(idle_poll=LISTENING_POLL)
+        tasks.append(
+            asyncio.create_task(
+                supervise("outbox listener", lambda: listener.run(stop), stop, backoff=Backoff(0.5, 5.0)),
+                name="outbox-listener",
+            )
+        )
+    worker = build_worker(
+        app,
+        adapters,
+        platforms=SERVED_BY_MAIN_WORKER,
+        heartbeat=heartbeat,
+        gate=gate,
+        wake=listener,
+        config=config,
+    )
+    tasks.append(
+        asyncio.create_task(supervise("outbox worker", lambda: worker.run(stop), stop), name="outbox-worker")
+    )
+
+    def job_lock(name: str) -> Callable[[], Awaitable[bool]] | None:
+        return (lambda: locks.acquire(f"job:{name}")) if locks.shared else None
+
+    jobs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("letter deadlines", lambda: close_due_letters(app.sessions, settings.default_language)),
+        ("stuck urgent alert", lambda: alert_stuck_urgent(app.sessions, settings)),
+        ("unanswered cases", lambda: remind_unanswered_cases(app.sessions, settings)),
+    ]
+    for name, job in jobs:
+        tasks.append(
+            asyncio.create_task(every(name, 60, job, stop, lock=job_lock(name)), name=name.replace(" ", "-"))
+        )
+    return tasks
+
+
+@runtime_checkable
+class Polling(Protocol):
+    """An adapter that may receive by long polling, which one process at a time may do (Telegram)."""
+
+    poll_on_start: bool  # off: :meth:`start` does not poll, the runner calls :meth:`start_polling`
+
+    @property
+    def polls(self) -> bool:
+        """Whether it is configured to poll."""
+        ...
+
+    async def start_polling(self) -> None:
+        """Begin polling."""
+        ...
+
+    async def stop_polling(self) -> None:
+        """Stop polling."""
+        ...
+
+
+async def _poll_while_owner(adapter: Polling, locks: Locks, stop: asyncio.Event, look: float = 1.0) -> None:
+    """Poll while this process holds the polling lock; a peer takes over when this one dies."""
+    polling = False
+    try:
+        while not stop.is_set():
+            await locks.check()
+            if await locks.acquire(POLLING_LOCK):
+                if not polling:
+                    await adapter.start_polling()
+                    polling = True
+                    log.info("telegram: this process polls for updates")
+            elif polling:
+                await adapter.stop_polling()
+                polling = False
+                log.warning("telegram: lost the polling lock; another process may poll")
+            await pause(stop, look)
+    finally:
+        if polling:
+            with contextlib.suppress(Exception):
+                await adapter.stop_polling()
+            await locks.release(POLLING_LOCK)
+
+
+async def run_platforms(app: App, roles: Roles = EVERYTHING, config: WorkerConfig | None = None) -> int:
+    """Run every configured platform (as ``roles`` says) until SIGINT or SIGTERM."""
     adapters = build_adapters(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with serving(app, adapters) as port:
-        log.info("serving %s on %s:%d", ", ".join(a.platform for a in adapters), app.settings.http_host, port)
+    async with serving(app, adapters, roles=roles, config=config) as port:
+        role = {EVERYTHING: "web and worker", WEB_ONLY: "web", WORKER_ONLY: "worker"}[roles]
+        platforms = ", ".join(a.platform for a in adapters)
+        log.info("serving %s (%s) on %s:%d", platforms, role, app.settings.http_host, port)
         await stop.wait()
     return 0
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, distinct, func, insert, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Appeal, AppealText, AuditEntry, Delivery, Setting
-from storage.outbox import Target
+from storage.outbox import Target, notify_queued
 from storage.references import allocate
 from storage.sealed import sealed_values
 
@@ -165,6 +165,8 @@ async def queue_copies(
             for target, payload in items
         ],
     )
+    if status == "pending":  # held rows wake nobody until they are released
+        await notify_queued(session, {target.platform for target, _payload in items})
     return len(items)
 
 
@@ -214,11 +216,21 @@ async def drop_held(session: AsyncSession, appeal_id: int) -> bool:
 
 async def release_held(session: AsyncSession, appeal_id: int) -> int:
     """Let the held rows of the approved change go out; returns how many."""
-    result = await session.execute(
-        update(Delivery).where(_own_subjects(appeal_id), Delivery.status == HELD).values(status="pending")
+    released = (
+        (
+            await session.execute(
+                update(Delivery)
+                .where(_own_subjects(appeal_id), Delivery.status == HELD)
+                .values(status="pending")
+                .returning(Delivery.platform)
+            )
+        )
+        .scalars()
+        .all()
     )
     await set_setting(session, _pending_key(appeal_id), "")
-    return int(getattr(result, "rowcount", 0) or 0)
+    await notify_queued(session, set(released))
+    return len(released)
 
 
 async def held_rows(session: AsyncSession, appeal_id: int) -> Sequence[Delivery]:

@@ -8,8 +8,10 @@ store. A row is unique per (subject, target, revision), so enqueueing the same t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,8 @@ from storage.models import Delivery
 URGENT, NORMAL, ROUTINE = 0, 5, 9  # lower goes first
 ERASE = "erase"  # operation: delete messages whose platform ids are known (a person's own, in their chat)
 DELETE = "delete"  # operation: delete the delivered copy of the same subject (a bot message)
+NOTIFY_CHANNEL = "sos_outbox"  # PostgreSQL channel: the payload is the platform whose rows were queued
+_NOTIFIED = "sos_outbox_notified"  # session.info key: (transaction, platforms already notified in it)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,28 @@ class Target:
     workspace: str = ""
     kind: str = "group"  # the chat kind's value ("private", "group", "channel"): the core's ChatKind
     timezone: str | None = None  # the reader's, for dates; None for channels (UTC, named as such)
+
+
+async def notify_queued(session: AsyncSession, platforms: Iterable[str]) -> None:
+    """Wake the workers of ``platforms`` when the caller's transaction commits (PostgreSQL ``NOTIFY``).
+
+    ``pg_notify`` inside the transaction is delivered on commit only (and dropped on rollback), so a worker
+    never wakes before the rows are visible. Each platform is notified once per transaction, whatever the
+    number of rows. SQLite has no notifications: its worker polls.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    seen_in, seen = session.info.get(_NOTIFIED, (None, set()))
+    if seen_in is not transaction:
+        seen = set()
+        session.info[_NOTIFIED] = (transaction, seen)
+    for platform in sorted(set(platforms) - seen):
+        await session.execute(
+            text("SELECT pg_notify(:channel, :platform)"), {"channel": NOTIFY_CHANNEL, "platform": platform}
+        )
+        seen.add(platform)
 
 
 class OutboxRepository:
@@ -65,4 +91,5 @@ class OutboxRepository:
                 self.session.add(delivery)
         except IntegrityError:
             return None
+        await notify_queued(self.session, (target.platform,))
         return delivery

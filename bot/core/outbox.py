@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +36,29 @@ from storage.outbox import ERASE, URGENT
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
 Progress = Callable[[set[str]], Awaitable[None]]
+
+
+class Gate(Protocol):
+    """Which platforms this worker may claim now (e.g. :class:`bot.core.locks.PlatformOwnership`)."""
+
+    refresh: float  # seconds between two looks: an idle worker that lacks a platform looks this often
+
+    @property
+    def complete(self) -> bool:
+        """Whether every platform the worker serves is its own (nothing to look for while idle)."""
+        ...
+
+    async def owned(self) -> tuple[str, ...]:
+        """The platforms whose rows may be claimed now."""
+        ...
+
+
+class Wake(Protocol):
+    """Ends an idle wait early when rows were queued (e.g. :class:`bot.core.notify.Listener`)."""
+
+    async def wait(self, stop: asyncio.Event, timeout: float) -> None:
+        """Wait for queued rows, ``stop``, or ``timeout`` seconds, whichever comes first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,8 @@ class OutboxWorker:
         heartbeat: Heartbeat | None = None,
         platforms: Collection[str] | None = None,
         chats: Collection[str] | None = None,
+        gate: Gate | None = None,
+        wake: Wake | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
@@ -111,6 +137,9 @@ class OutboxWorker:
         self._flush_now = asyncio.Event()
         self.delivered = 0
         self.heartbeat = heartbeat or Heartbeat()  # beaten after every successful claim round
+        # Several processes on PostgreSQL: claim only the platforms this process owns now, and wake on NOTIFY.
+        self.gate = gate
+        self.wake = wake
 
     # Loop --------------------------------------------------------------------------------------------
 
@@ -120,7 +149,6 @@ class OutboxWorker:
         A store error never ends the loop: it is logged by kind and the claim is tried again after a
         capped backoff, so delivery resumes within seconds of the store coming back.
         """
-        scale = self.config.time_scale
         flusher = asyncio.create_task(
             supervise("outbox flush", lambda: self._flush_loop(stop), stop, backoff=self._store_backoff())
         )
@@ -140,7 +168,7 @@ class OutboxWorker:
                 errors.reset()
                 self.heartbeat.beat()
                 if not claimed:
-                    await pause(stop, self.config.idle_poll * scale)
+                    await self._idle(stop)
         finally:
             self.heartbeat.running = False
             if self._tasks:
@@ -157,6 +185,16 @@ class OutboxWorker:
                 await self.flush()
             except Exception as error:  # the rows stay leased and go again once their lease runs out
                 log.error("outbox final flush failed (%s)", type(error).__name__)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Nothing to claim: wait for a notification (when listening) or the poll, or ``stop``."""
+        wait = self.config.idle_poll * self.config.time_scale
+        if self.gate is not None and not self.gate.complete:
+            wait = min(wait, self.gate.refresh)  # a platform may be free to take over
+        if self.wake is None:
+            await pause(stop, wait)
+        else:
+            await self.wake.wait(stop, wait)
 
     def _store_backoff(self) -> Backoff:
         scale = self.config.time_scale
@@ -186,11 +224,16 @@ class OutboxWorker:
         if room <= 0:
             await asyncio.sleep(self.config.flush_interval * self.config.time_scale)
             return 0
+        platforms = self.platforms
+        if self.gate is not None:
+            platforms = await self.gate.owned()
+            if not platforms:
+                return 0
         # Not scaled: the lease must outlast a row's real time in flight, whatever the pacing scale.
         lease = timedelta(seconds=self.config.lease)
         async with self.sessions() as session, session.begin():
             rows = await deliveries.claim(
-                session, min(room, self.config.batch), lease, platforms=self.platforms, chats=self.chats
+                session, min(room, self.config.batch), lease, platforms=platforms, chats=self.chats
             )
         loop = asyncio.get_running_loop()
         now = loop.time()

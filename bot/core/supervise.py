@@ -106,17 +106,35 @@ async def every(
     *,
     backoff: Backoff | None = None,
     heartbeat: Heartbeat | None = None,
+    lock: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """Run ``job`` now and then every ``interval`` seconds until ``stop``, surviving its failures.
 
     A failed run is retried after the supervisor's backoff (sooner than ``interval`` at first), so a job
     that failed during a database outage runs again within seconds of the database coming back.
+
+    With ``lock`` (several processes on one PostgreSQL: the job's advisory lock, see
+    :class:`bot.core.locks.Locks`), a round runs only while ``lock()`` says this process holds the job; the
+    others look again every ``interval``, so the job runs once per interval across processes, and a peer
+    takes it over when its runner dies.
     """
     waits = backoff or Backoff()
+    runs_here: bool | None = None
 
     async def rounds() -> None:
+        nonlocal runs_here
         while not stop.is_set():
+            if lock is not None:
+                held = await lock()
+                if held != runs_here:
+                    runs_here = held
+                    where = "this process" if held else "another process"
+                    log.info("periodic job %s: run by %s", name, where)
+                if not held:
+                    await pause(stop, interval)
+                    continue
             await job()
+            log.debug("periodic job %s ran", name)
             waits.reset()
             if heartbeat is not None:
                 heartbeat.beat()

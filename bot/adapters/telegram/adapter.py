@@ -93,6 +93,8 @@ class TelegramAdapter:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        # Off when several processes share the store: the runner polls in the one holding the polling lock.
+        self.poll_on_start = True
 
     # Lifecycle ---------------------------------------------------------------------------------------
 
@@ -118,14 +120,31 @@ class TelegramAdapter:
             log.info(
                 "telegram webhook registered: %s (updates: %s)", self.webhook_url, ", ".join(ALLOWED_UPDATES)
             )
-        elif self.application.updater is not None:
-            await bot.delete_webhook()  # getUpdates is refused while a webhook is set
-            await self.application.updater.start_polling(
-                poll_interval=0.0,
-                timeout=timedelta(seconds=self.poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                error_callback=_polling_error,
-            )
+        elif self.poll_on_start:
+            await self.start_polling()
+
+    @property
+    def polls(self) -> bool:
+        """Whether updates arrive by long polling (polling mode), which one process at a time may do."""
+        return self.application.updater is not None
+
+    async def start_polling(self) -> None:
+        """Begin long polling (after :meth:`start`; the runner calls it in the process that holds the lock)."""
+        updater = self.application.updater
+        if updater is None or updater.running:
+            return
+        await self.application.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        await updater.start_polling(
+            poll_interval=0.0,
+            timeout=timedelta(seconds=self.poll_timeout),
+            allowed_updates=list(ALLOWED_UPDATES),
+            error_callback=_polling_error,
+        )
+
+    async def stop_polling(self) -> None:
+        """Stop long polling (another process may poll next)."""
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
 
     async def stop(self) -> None:
         """Stop polling and close the client (a registered webhook stays: Telegram keeps the queue)."""
