@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -87,7 +88,13 @@ class SlackAdapter:
         return await to_aiohttp_response(response)
 
     async def start(self) -> None:
-        """Socket Mode connects out; HTTP mode needs nothing (Slack calls ``/slack/events``)."""
+        """Open the Web API session; Socket Mode connects out, HTTP mode needs nothing (Slack calls us)."""
+        if self.client.session is None or self.client.session.closed:
+            # One session with keep-alive connections: without it slack-sdk opens a session, and a connection,
+            # for every call. The timeout is the one slack-sdk gives each of its own sessions.
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+            )
         if self.app.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -98,6 +105,9 @@ class SlackAdapter:
         """Disconnect Socket Mode and close the Web API session."""
         if self._socket is not None:
             await self._socket.close_async()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     def _register(self) -> None:
         bolt = self.bolt

@@ -15,6 +15,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+CONTROL = {code: None for code in range(32)}
+
 
 class AiohttpRequest(BaseRequest):
     """A :class:`~telegram.request.BaseRequest` over an aiohttp session with keep-alive connections.
@@ -99,11 +101,13 @@ class AiohttpRequest(BaseRequest):
         )
         body: aiohttp.FormData | dict[str, str] | None = fields
         if files:
-            form = aiohttp.FormData()
+            # File names in UTF-8, as PTB's httpx client sends them (aiohttp would percent-encode "ع" by default,
+            # and Telegram would show the escapes); control characters cannot end the header early.
+            form = aiohttp.FormData(quote_fields=False)
             for name, value in (fields or {}).items():
                 form.add_field(name, value)
             for name, (filename, content, mime) in files.items():
-                form.add_field(name, content, filename=filename, content_type=mime)
+                form.add_field(name, content, filename=filename.translate(CONTROL), content_type=mime)
             body = form
         try:
             async with self._session.request(
