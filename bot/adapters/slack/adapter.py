@@ -89,12 +89,11 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Open the Web API session; Socket Mode connects out, HTTP mode needs nothing (Slack calls us)."""
-        if self.client.session is None or self.client.session.closed:
+        client = self.client  # the Web API client (its attributes are not Web API methods)
+        if client.session is None or client.session.closed:
             # One session with keep-alive connections: without it slack-sdk opens a session, and a connection,
             # for every call. The timeout is the one slack-sdk gives each of its own sessions.
-            self.client.session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
-            )
+            client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
         if self.app.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -105,9 +104,10 @@ class SlackAdapter:
         """Disconnect Socket Mode and close the Web API session."""
         if self._socket is not None:
             await self._socket.close_async()
-        if self.client.session is not None:
-            await self.client.session.close()
-            self.client.session = None
+        client = self.client
+        if client.session is not None:
+            await client.session.close()
+            client.session = None
 
     def _register(self) -> None:
         bolt = self.bolt
