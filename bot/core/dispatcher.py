@@ -30,6 +30,7 @@ from bot.core.events import (
     TextEvent,
 )
 from bot.core.i18n import Translator, current, normalise_language, resolve_locale
+from bot.core.i18n import translator as shared_translator
 from bot.core.router import Route, Router
 from storage.crypto import SANDBOX_KEY
 from storage.models import Person, Role
@@ -64,6 +65,7 @@ class Dispatcher:
         self._secretariat = {(s.platform, s.workspace, s.user_id) for s in settings.secretariat}
         # Events wait here rather than for a database connection: a burst (5,000 sign-ons) must queue, not time out.
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_EVENTS)
+        self._translators: dict[tuple[str, str | None], Translator] = {}  # immutable, so shared by events
 
     def add_secretariat(self, identities: Iterable[SecretariatIdentity]) -> None:
         """Bootstrap more secretariat identities (the demo's Slack secretariat member)."""
@@ -80,15 +82,25 @@ class Dispatcher:
             metrics.DUPLICATES.labels(platform).inc()
         return outcome
 
+    def _translator(self, language: str, timezone: str | None = None) -> Translator:
+        """One translator per language and time zone for the process: building one parses the locale."""
+        if timezone is None:
+            return shared_translator(language)
+        key = (language, timezone)
+        found = self._translators.get(key)
+        if found is None:
+            found = self._translators[key] = Translator(language, timezone)
+        return found
+
     async def _handle(self, event: Event) -> Outcome:
-        translator = Translator(self.settings.default_language)
+        translator = self._translator(self.settings.default_language)
         try:
             async with self.sessions() as session, session.begin():
                 store = Store(session)
                 if not await store.events.claim(event.chat.platform, event.event_id):
                     return Outcome(duplicate=True)
                 person, created = await self._person(store, event)
-                translator = Translator(
+                translator = self._translator(
                     resolve_locale(
                         person.language, event.actor.language_hint, self.settings.default_language
                     ),

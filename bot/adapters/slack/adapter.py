@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -87,7 +88,12 @@ class SlackAdapter:
         return await to_aiohttp_response(response)
 
     async def start(self) -> None:
-        """Socket Mode connects out; HTTP mode needs nothing (Slack calls ``/slack/events``)."""
+        """Open the Web API session; Socket Mode connects out, HTTP mode needs nothing (Slack calls us)."""
+        client = self.client  # the Web API client (its attributes are not Web API methods)
+        if client.session is None or client.session.closed:
+            # One session with keep-alive connections: without it slack-sdk opens a session, and a connection,
+            # for every call. The timeout is the one slack-sdk gives each of its own sessions.
+            client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
         if self.app.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -98,6 +104,10 @@ class SlackAdapter:
         """Disconnect Socket Mode and close the Web API session."""
         if self._socket is not None:
             await self._socket.close_async()
+        client = self.client
+        if client.session is not None:
+            await client.session.close()
+            client.session = None
 
     def _register(self) -> None:
         bolt = self.bolt

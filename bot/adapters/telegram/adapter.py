@@ -23,6 +23,7 @@ from telegram.request import HTTPXRequest
 from bot.adapters.telegram.commands import menus
 from bot.adapters.telegram.convert import PLATFORM, bot_is_member, chat_ref, event_id, to_event
 from bot.adapters.telegram.errors import is_not_modified, translate
+from bot.adapters.telegram.http import AiohttpRequest
 from bot.adapters.telegram.render import html_parts, html_single, keyboard
 from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
@@ -74,7 +75,8 @@ class TelegramAdapter:
         self.webhook_url = webhook_url or (f"{base}{WEBHOOK_PATH}" if base else None)
         self.poll_timeout = poll_timeout
         connect = connect_timeout if connect_timeout is not None else timeout
-        request = HTTPXRequest(
+        # Sending goes through aiohttp (see http.py: httpx cost most of the CPU of a button press).
+        request = AiohttpRequest(
             connection_pool_size=128,
             read_timeout=timeout,
             write_timeout=timeout,
