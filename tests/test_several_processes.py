@@ -24,10 +24,11 @@ from sqlalchemy import func, select
 from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator
 from bot.app import App, build_app
+from bot.core.codec import encode
 from bot.core.events import ChatKind
 from storage.crypto import generate_key
 from storage.models import Delivery
-from storage.outbox import OutboxRepository, Target, encode
+from storage.outbox import OutboxRepository, Target
 from tests.conftest import make_settings
 from tests.processes import WAIT, Process, platform_environment, throwaway_database
 
