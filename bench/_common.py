@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Self
+
+import aiohttp
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -95,3 +100,31 @@ class NullAdapter:
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         return None
+
+
+class ControlledProcess:
+    """A helper process (the emulators, the players) on the other core: it prints one JSON line of URLs, is
+    driven over its ``control`` URL, and ends when its stdin closes."""
+
+    def __init__(self, module: str, *args: str) -> None:
+        self.command = (sys.executable, "-m", module, *args)
+
+    async def __aenter__(self) -> Self:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdout is not None
+        self.urls: dict[str, str] = json.loads(await self.process.stdout.readline())
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=900))
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.http.close()
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await self.process.wait()
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A request to the process's control URL; returns its JSON answer."""
+        async with self.http.request(method, f"{self.urls['control']}{path}", json=body) as response:
+            return await response.json()

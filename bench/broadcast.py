@@ -9,19 +9,17 @@ lower bound the limits allow, the achieved fraction of the allowed rate, 429s, l
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from dataclasses import dataclass
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bench._common import bot, enqueue, store
+from bench._common import ControlledProcess, bot, enqueue, store
 from bot.adapters.slack import build_slack_adapter
 from bot.adapters.telegram import build_telegram_adapter
 from bot.core.events import ChatKind
@@ -53,27 +51,12 @@ def slack_targets() -> list[Target]:
     return [Target("slack", f"C{i:06d}", "en", "T0SANDBOX", ChatKind.GROUP) for i in range(SLACK_CHANNELS)]
 
 
-class Emulators:
+class Emulators(ControlledProcess):
     """The emulators' process: its URLs, and the counts it keeps."""
 
     def __init__(self, scale: float) -> None:
+        super().__init__("bench._emulators", str(scale))
         self.scale = scale
-
-    async def __aenter__(self) -> Emulators:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench._emulators", str(self.scale),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        self.urls = json.loads(await self.process.stdout.readline())
-        self.http = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.http.close()
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
 
     async def reset(self) -> None:
         await self.http.post(f"{self.urls['control']}/reset")

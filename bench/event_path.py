@@ -23,13 +23,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bench._common import store
+from bench._common import ControlledProcess, store
 from bot.adapters.emulators.slack import SlackEmulator, SlackUser
 from bot.adapters.emulators.telegram import TelegramEmulator, User
 from bot.adapters.slack import build_slack_adapter
@@ -169,24 +168,11 @@ async def _press_all(
 # The bot's process -----------------------------------------------------------------------------------
 
 
-class Players:
+class Players(ControlledProcess):
     """The emulators' process, seen from the bot's."""
 
-    async def __aenter__(self) -> Players:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.event_path", "--players",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        self.urls: dict[str, str] = json.loads(await self.process.stdout.readline())
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=900))
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.http.close()
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
+    def __init__(self) -> None:
+        super().__init__("bench.event_path", "--players")
 
     async def press(self, name: str, on_telegram: int, on_slack: int) -> Figure:
         spec = {"telegram": on_telegram, "slack": on_slack}

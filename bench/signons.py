@@ -14,20 +14,18 @@ handler behind the same webhook route (the peer figure).
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bench._common import store
+from bench._common import ControlledProcess, store
 from bench._presses import TELEGRAM_MEMBERS_FROM
 from bot.adapters.slack import build_slack_adapter
 from bot.adapters.telegram import build_telegram_adapter
@@ -68,31 +66,12 @@ class Figures:
     published_seconds: float = 0.0
 
 
-class Emulators:
+class Emulators(ControlledProcess):
     """The emulators' process (``bench._emulators``): its URLs, the presses it plays and the counts it keeps."""
 
     def __init__(self, scale: float) -> None:
+        super().__init__("bench._emulators", str(scale))
         self.scale = scale
-
-    async def __aenter__(self) -> Emulators:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench._emulators", str(self.scale),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        self.urls: dict[str, str] = json.loads(await self.process.stdout.readline())
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=900))
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.http.close()
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
-
-    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        async with self.http.request(method, f"{self.urls['control']}{path}", json=body) as response:
-            return await response.json()
 
 
 def settings(url: str, urls: dict[str, str]) -> Settings:
