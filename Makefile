@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LANGS := en es fr ar pt
 
-.PHONY: run test install i18n i18n-compile i18n-check lint typecheck pytest demo bench clean
+.PHONY: run test install browser i18n i18n-compile i18n-check lint typecheck pytest demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ run: install
 demo: install
 	$(BIN)/sosbot demo
 
-test: install lint typecheck i18n-check pytest
+test: install browser lint typecheck i18n-check pytest
+
+# The dashboard's browser tests drive Debian's Chromium (Playwright is told its path; nothing is downloaded).
+browser:
+	command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; }
 
 lint:
 	$(BIN)/ruff check .

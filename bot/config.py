@@ -36,6 +36,7 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "SOS_URGENT_ALERT_MINUTES",
         "SOS_UNANSWERED_CASE_HOURS",
         "SOS_REPORTS_PER_HOUR",
+        "SOS_DASHBOARD_URL",
     }
 )
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sos.db"
@@ -74,6 +75,8 @@ class Settings:
     urgent_alert_minutes: int = 15
     unanswered_case_hours: int = 2
     reports_per_hour: int = 3
+    # Where people reach this server from a browser (the dashboard's links); by default the HTTP address.
+    dashboard_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -224,6 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         slack_api_url=_parse_url("SOS_SLACK_API_URL", get("SOS_SLACK_API_URL")),
         http_host=get("SOS_HTTP_HOST") or "127.0.0.1",
         http_port=_parse_port(get("SOS_HTTP_PORT") or "8080"),
+        dashboard_url=(_parse_url("SOS_DASHBOARD_URL", get("SOS_DASHBOARD_URL")) or "").rstrip("/") or None,
         data_keys=keys,
         secretariat=_parse_secretariat(get("SOS_SECRETARIAT") or ""),
         default_language=language,

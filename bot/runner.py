@@ -186,7 +186,10 @@ async def serving(
                 tasks.append(
                     asyncio.create_task(supervise("telegram polling", poll, stop), name="telegram-polling")
                 )
-        yield bound_port(runner)
+        port = bound_port(runner)
+        if app.settings.dashboard_url is None:  # the dashboard's links name the port actually bound
+            _set_dashboard_url(app, f"http://{app.settings.http_host}:{port}")
+        yield port
     finally:
         stop.set()
         for adapter in reversed(started):
@@ -196,6 +199,12 @@ async def serving(
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
         await locks.close()
         await runner.cleanup()
+
+
+def _set_dashboard_url(app: App, url: str) -> None:
+    settings = replace(app.settings, dashboard_url=url)
+    app.settings = settings
+    app.dispatcher.settings = settings
 
 
 def _worker_tasks(

@@ -1,4 +1,4 @@
-"""The aiohttp server of DESIGN.md: platform webhooks, ``/healthz`` and ``/metrics``.
+"""The aiohttp server of DESIGN.md: platform webhooks, ``/healthz``, ``/metrics`` and the ``/dashboard/``.
 
 ``/healthz`` answers 503 with its reasons (JSON) when the store does not answer, when this process's outbox
 worker is down or its heartbeat is stale, or when an urgent message has waited longer than
@@ -16,6 +16,9 @@ from bot.app import App
 from bot.core import metrics
 from bot.core.delivery import PlatformAdapter
 from bot.core.supervise import Heartbeat
+from bot.dashboard.links import PREFIX
+from bot.dashboard.site import build_dashboard
+from handlers import build_web_routes
 from storage.outbox_health import QueueSnapshot, snapshot
 
 HEARTBEAT_STALE_AFTER = 30.0  # seconds without a worker round before /healthz fails
@@ -79,7 +82,18 @@ def build_web_app(
         metrics.observe_heartbeat(None if heartbeat is None else heartbeat.age())
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
-    web_app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *routes])
+    async def to_dashboard(_request: web.Request) -> web.Response:
+        raise web.HTTPPermanentRedirect(f"{PREFIX}/")
+
+    web_app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/metrics", metrics_page),
+            web.get(PREFIX, to_dashboard),
+            *routes,
+        ]
+    )
+    web_app.add_subapp(PREFIX, build_dashboard(app, build_web_routes()))
     return web_app
 
 

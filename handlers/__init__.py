@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aiohttp.web import RouteDef
+
 from bot.core.router import Router
 
 
@@ -11,6 +13,7 @@ def build_router() -> Router:
         appeals,
         cases,
         channels,
+        dashboard,
         identities,
         letters,
         onboarding,
@@ -33,4 +36,12 @@ def build_router() -> Router:
         reports.router,
         cases.router,
         letters.router,
+        dashboard.router,
     )
+
+
+def build_web_routes() -> list[RouteDef]:
+    """Every feature's dashboard routes (relative to the dashboard's prefix)."""
+    from handlers import overview_web
+
+    return [*overview_web.routes]

@@ -401,3 +401,25 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class DashboardLogin(Base):
+    """A one-time dashboard link or a dashboard session of a secretariat member.
+
+    Only a SHA-256 of the secret is kept, so a copy of the database opens no dashboard. A link becomes used
+    when it is exchanged for a session; a session ends when revoked, idle too long or past its lifetime.
+    """
+
+    __tablename__ = "dashboard_logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "link" or "session"
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str | None] = mapped_column(String(64))  # sessions only: the token every form carries
+    seal: Mapped[str] = seal_column()
+    # What the bot answered to the last action, shown once on the next page (encrypted: it may name a case).
+    notices: Mapped[str | None] = mapped_column(EncryptedText("dashboard_logins.notices"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()  # a link used, a session revoked

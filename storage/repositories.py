@@ -19,6 +19,7 @@ from storage.models import (
     Case,
     Channel,
     Conversation,
+    DashboardLogin,
     Delivery,
     Identity,
     Organisation,
@@ -275,6 +276,7 @@ class PersonRepository:
         await self._forget_traces(person.id)
         removed = await self.session.execute(delete(Identity).where(Identity.person_id == person.id))
         await self.session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+        await self.session.execute(delete(DashboardLogin).where(DashboardLogin.person_id == person.id))
         # Their cases stay with the secretariat, pseudonymous: the way to reach them goes with them, and so
         # does their own name where they reported about themselves ("me — <name>").
         for case in (await self.session.execute(select(Case).where(Case.reporter_id == person.id))).scalars():

@@ -43,7 +43,12 @@ def extracted() -> set[tuple[str | None, str]]:
     found: set[tuple[str | None, str]] = set()
     for directory in SOURCE_DIRS:
         for _file, _line, message, _comments, context in extract_from_dir(
-            ROOT / directory, method_map=[("**.py", "bot.core.i18n_extract:extract")], keywords=KEYWORDS
+            ROOT / directory,
+            method_map=[
+                ("**.py", "bot.core.i18n_extract:extract"),
+                ("**/templates/**.html", "jinja2.ext:babel_extract"),  # the dashboard's pages
+            ],
+            keywords=KEYWORDS,
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
