@@ -274,7 +274,7 @@ async def _sandbox(app: App, key: str | None) -> int:
     from bot.adapters.console_io import Console
     from bot.core.i18n import translator
     from bot.runner import console_delivery, sandbox
-    from bot.sandbox import find, guide, host
+    from bot.sandbox import dashboard_line, find, guide, host
     from storage.models import Role
 
     person = find(key) if key else host(app.settings.default_language)
@@ -294,6 +294,7 @@ async def _sandbox(app: App, key: str | None) -> int:
             )
         if person is not None and person.role is Role.SECRETARIAT:
             console.show(guide(person))
+            console.show(await dashboard_line(app.sessions, app.settings, person.key))
         elif console.interactive:
             console.show(_hint(app, chat.display_name, person))
         async with console_delivery(app, chat):

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from bot.core.commands import localised_word
 from bot.core.i18n import LANGUAGE_NAMES, translator
+from bot.dashboard.links import base_url, login_url
 from handlers.labels import role_label
+from storage.dashboard_logins import LINK_VALIDITY, DashboardLogins
 from storage.models import Role
 from storage.repositories import Store
 
@@ -140,6 +143,24 @@ def guide(person: SandboxPerson) -> str:
         t.gettext("#N presses button N of the latest message; Ctrl-D or Ctrl-C quits."),
     ]
     return "\n".join(lines)
+
+
+async def dashboard_line(sessions: async_sessionmaker[AsyncSession], settings: Settings, key: str) -> str:
+    """A one-time link to the web dashboard for sandbox secretariat member ``key``, in a sentence of theirs."""
+    person_spec = find(key)
+    language = person_spec.language if person_spec else settings.default_language
+    async with sessions() as session, session.begin():
+        store = Store(session)
+        person, _created = await store.persons.get_or_create("console", "", key)
+        secret = await DashboardLogins(session).issue_link(person)
+        await store.audit.record(person.id, "dashboard.link", f"person:{person.id}")
+    sentence = translator(language).ngettext(
+        "The web dashboard, in one click (this link works once, for {n} minute; type {word} for a new one):",
+        "The web dashboard, in one click (this link works once, for {n} minutes; type {word} for a new one):",
+        int(LINK_VALIDITY.total_seconds() // 60),
+        word=_word("dashboard", language),
+    )
+    return "\n".join((sentence, login_url(base_url(settings), secret)))  # the address alone on its line
 
 
 def hint(name: str, language: str) -> str:

@@ -27,14 +27,13 @@ async def send_link(ctx: Context, words: list[str]) -> None:
     secret = await DashboardLogins(ctx.store.session).issue_link(ctx.person)
     await ctx.audit("dashboard.link", f"person:{ctx.person.id}")
     minutes = int(LINK_VALIDITY.total_seconds() // 60)
-    ctx.reply(
-        ctx.ngettext(
-            "Your dashboard link works once, for {n} minute. Do not share it:\n{link}",
-            "Your dashboard link works once, for {n} minutes. Do not share it:\n{link}",
-            minutes,
-            link=login_url(base_url(ctx.settings), secret),
-        )
+    sentence = ctx.ngettext(
+        "Your dashboard link works once, for {n} minute. Do not share it:",
+        "Your dashboard link works once, for {n} minutes. Do not share it:",
+        minutes,
     )
+    # The link on a line of its own, never inside an isolate: clients must see where the address ends.
+    ctx.reply("\n".join((sentence, login_url(base_url(ctx.settings), secret))))
 
 
 @dashboard.sub("logout")

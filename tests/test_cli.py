@@ -71,7 +71,8 @@ def free_port() -> int:
 
 
 def test_make_run_greets_a_newcomer_in_the_default_language(tmp_path: Path) -> None:
-    result = sosbot(["run"], tmp_path, "/help\n", SOS_DEFAULT_LANGUAGE="es", SOS_HTTP_PORT=str(free_port()))
+    port = free_port()
+    result = sosbot(["run"], tmp_path, "/help\n", SOS_DEFAULT_LANGUAGE="es", SOS_HTTP_PORT=str(port))
     assert result.returncode == 0, result.stderr
     guide, answer = result.stdout.split("Elena (secretariat)> /help\n", 1)
     assert guide.splitlines()[:5] == [
@@ -88,6 +89,11 @@ def test_make_run_greets_a_newcomer_in_the_default_language(tmp_path: Path) -> N
         ".venv/bin/sosbot console --as lucia"
     ) in guide
     assert "Pruebe primero: AYUDA aquí. Luego abra a rafael (defensor)" in guide
+    dashboard, link = guide.splitlines()[-2:]  # a newcomer opens the dashboard in one click
+    assert dashboard.startswith(
+        "El panel web, en un clic (este enlace funciona una sola vez, durante 10 minutos"
+    )
+    assert re.fullmatch(rf"http://127\.0\.0\.1:{port}/dashboard/login/[\w-]{{40,}}", link), link
     assert answer.startswith("bot> Está registrado/a como: secretaría.")  # /help answers in Spanish too
 
 

@@ -48,11 +48,13 @@ def _secure(app: App) -> bool:
     return (app.settings.dashboard_url or "").startswith("https://")
 
 
-def _language(request: web.Request, default: str) -> str:
-    """The language chosen with the switch, else the browser's best match among the five, else ``default``."""
+def _language(request: web.Request, person_language: str | None, default: str) -> str:
+    """The language chosen with the switch, else the member's own, else the browser's best match, else ``default``."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    if person_language in LANGUAGES:
+        return person_language
     wanted = [
         part.split(";")[0].strip().replace("-", "_")
         for part in request.headers.get("Accept-Language", "").split(",")
@@ -94,7 +96,7 @@ def _authenticate(app: App) -> Any:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(PUBLIC) or not request.path.startswith(PREFIX):
-            request[TRANSLATOR_KEY] = Translator(_language(request, app.settings.default_language))
+            request[TRANSLATOR_KEY] = Translator(_language(request, None, app.settings.default_language))
             return await handler(request)
         cookie = request.cookies.get(SESSION_COOKIE, "")
         async with app.sessions() as session, session.begin():
@@ -102,7 +104,7 @@ def _authenticate(app: App) -> Any:
             if login is None:
                 return redirect(f"{PREFIX}/login")
             person = login.person
-            language = _language(request, person.language or app.settings.default_language)
+            language = _language(request, person.language, app.settings.default_language)
             translator = Translator(language, person.timezone)
             token = current.set(translator)
             try:

@@ -19,7 +19,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "dashboard"
 
 def chromium_path() -> str:
     """The Chromium to drive; fails (CI) or skips (elsewhere) when there is none."""
-    found = os.environ.get("SOS_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = (
+        os.environ.get("SOS_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if found:
         return found
     if os.environ.get("CI") == "true":

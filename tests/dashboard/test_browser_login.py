@@ -22,7 +22,9 @@ ELENA = User(9001, "Elena", "en")
 @pytest.fixture
 async def rig(sqlite_url: str) -> AsyncIterator[TelegramRig]:
     """The bot on Telegram (webhook mode, so its web server runs) with Elena as secretariat."""
-    rig = await telegram_rig(sqlite_url, "webhook", secretariat=(SecretariatIdentity("telegram", "", "9001"),))
+    rig = await telegram_rig(
+        sqlite_url, "webhook", secretariat=(SecretariatIdentity("telegram", "", "9001"),)
+    )
     assert rig.site is not None
     from bot.web import bound_port
 
