@@ -216,9 +216,6 @@ def _worker_tasks(
     config: WorkerConfig | None,
 ) -> list[asyncio.Task[None]]:
     """The outbox worker (with its NOTIFY listener on PostgreSQL) and the periodic jobs, as supervised tasks."""
-    from handlers.letters import close_due_letters
-    from handlers.reminders import alert_stuck_urgent, remind_unanswered_cases
-
     settings = app.settings
     tasks: list[asyncio.Task[None]] = []
     listener, gate = None, None
@@ -248,14 +245,13 @@ def _worker_tasks(
     def job_lock(name: str) -> Callable[[], Awaitable[bool]] | None:
         return (lambda: locks.acquire(f"job:{name}")) if locks.shared else None
 
-    jobs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("letter deadlines", lambda: close_due_letters(app.sessions, settings.default_language)),
-        ("stuck urgent alert", lambda: alert_stuck_urgent(app.sessions, settings)),
-        ("unanswered cases", lambda: remind_unanswered_cases(app.sessions, settings)),
-    ]
-    for name, job in jobs:
+    for job in app.dispatcher.router.jobs.values():  # declared by each feature on its router
+        run = functools.partial(job.run, app.sessions, settings)
         tasks.append(
-            asyncio.create_task(every(name, 60, job, stop, lock=job_lock(name)), name=name.replace(" ", "-"))
+            asyncio.create_task(
+                every(job.name, job.interval, run, stop, lock=job_lock(job.name)),
+                name=job.name.replace(" ", "-"),
+            )
         )
     return tasks
 

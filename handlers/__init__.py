@@ -19,6 +19,7 @@ def build_router() -> Router:
         onboarding,
         organisations,
         privacy,
+        reminders,
         reports,
         roles,
         subscriptions,
@@ -37,6 +38,7 @@ def build_router() -> Router:
         cases.router,
         letters.router,
         dashboard.router,
+        reminders.router,
     )
 
 

@@ -6,6 +6,9 @@ Only in a private chat (the link opens a session) and only for the secretariat; 
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.router import SECRETARIAT, Router
@@ -19,6 +22,13 @@ dashboard = router.group(
     private_only=True,
     summary=N_("a link to the web dashboard; DASHBOARD logout"),
 )
+
+
+@router.job("dashboard logins", every=3600)
+async def prune_logins(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """Delete used, ended and expired links and sessions (they open nothing, and say who signed in when)."""
+    async with sessions() as session, session.begin():
+        return await DashboardLogins(session).prune()
 
 
 @dashboard.otherwise

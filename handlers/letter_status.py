@@ -8,12 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import LANGUAGES
+from bot.config import LANGUAGES, Settings
 from bot.core import revisions
 from bot.core.context import Context
 from bot.core.events import Attachment
 from bot.core.i18n import translator
 from bot.core.outbox_api import Outbox
+from bot.core.router import Router
 from handlers.labels import language_list
 from handlers.letter_common import repo
 from handlers.letter_render import (
@@ -111,6 +112,15 @@ async def close_and_thank(session: AsyncSession, found: Letter, default_language
             "Thank you for signing {reference}. Signing is now closed.", reference=found.reference
         )
         await outbox.send(f"letter:{found.id}:thanks", target, text)
+
+
+router = Router()
+
+
+@router.job("letter deadlines", every=60)
+async def letter_deadlines(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """The periodic job: close the letters whose deadline has passed."""
+    return await close_due_letters(sessions, settings.default_language)
 
 
 async def close_due_letters(sessions: async_sessionmaker[AsyncSession], default_language: str) -> int:

@@ -20,7 +20,7 @@ from handlers.letter_status import close_due_letters
 from storage.models import Letter, utcnow
 
 router = Router()
-router.include(letter_draft.router, letter_publish.router)
+router.include(letter_draft.router, letter_publish.router, letter_status.router)
 Subcommand = Callable[[Context, Letter, list[str]], Awaitable[None]]
 sign_person = router.flow("sign-person")
 MAX_SIGNER_NAME = 100

@@ -21,6 +21,7 @@ from bot.core import revisions
 from bot.core.events import Button, ChatKind
 from bot.core.i18n import N_, translator
 from bot.core.outbox_api import Outbox
+from bot.core.router import Router
 from handlers.countries import country_name
 from handlers.report_steps import THREATS, URGENCY
 from storage.models import Case, Person, Role, utcnow
@@ -55,6 +56,11 @@ async def secretariat_everywhere(session: AsyncSession, default_language: str) -
     return unique
 
 
+router = Router()
+REMINDER_INTERVAL = 60.0  # seconds between looks; each reminder itself is due per its own setting
+
+
+@router.job("unanswered cases", every=REMINDER_INTERVAL)
 async def remind_unanswered_cases(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime | None = None
 ) -> int:
@@ -101,6 +107,7 @@ async def remind_unanswered_cases(
     return queued
 
 
+@router.job("stuck urgent alert", every=REMINDER_INTERVAL)
 async def alert_stuck_urgent(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime | None = None
 ) -> int:

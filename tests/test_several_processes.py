@@ -26,6 +26,7 @@ from bot.adapters.emulators.telegram import TelegramEmulator
 from bot.app import App, build_app
 from bot.core.codec import encode
 from bot.core.events import ChatKind
+from handlers import build_router
 from storage.crypto import generate_key
 from storage.models import Delivery
 from storage.outbox import OutboxRepository, Target
@@ -34,7 +35,7 @@ from tests.processes import WAIT, Process, platform_environment, throwaway_datab
 
 SCALE = 1.0  # the workers' pacing clock (--time-scale)
 LOOSER = 0.8  # the emulators' clock, relative to the workers'
-JOBS = ("letter deadlines", "stuck urgent alert", "unanswered cases")
+JOBS = tuple(sorted(build_router().jobs))  # every feature's declared periodic jobs
 
 
 class Deployment:

@@ -16,14 +16,27 @@ from bot.core.i18n import N_, Translator, isolate_latin
 from storage.models import Role
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.config import Settings
     from bot.core.context import Context
 
 Handler = Callable[["Context", Any], Awaitable[None]]
 SubHandler = Callable[["Context", list[str]], Awaitable[None]]
 Where = Callable[["Context"], Awaitable[bool]]  # a guard that answers for itself when it refuses
+JobRun = Callable[["async_sessionmaker[AsyncSession]", "Settings"], Awaitable[object]]
 ANYONE: frozenset[Role] = frozenset(Role)
 SECRETARIAT: frozenset[Role] = frozenset({Role.SECRETARIAT})
 MEMBERS: frozenset[Role] = frozenset({Role.MEMBER, Role.SECRETARIAT})
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job of a feature: run every ``interval`` seconds by the worker, once across processes."""
+
+    name: str
+    interval: float
+    run: JobRun
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,7 @@ class Router:
         self.actions: dict[str, Route] = {}
         self.flows: dict[str, Flow] = {}
         self.groups: dict[str, Group] = {}
+        self.jobs: dict[str, Job] = {}
 
     def command(
         self,
@@ -242,6 +256,17 @@ class Router:
         self.flows[name] = flow
         return flow
 
+    def job(self, name: str, *, every: float) -> Callable[[JobRun], JobRun]:
+        """Declare a periodic job (``name`` also names its lock and its log lines); the worker runs it."""
+
+        def register(run: JobRun) -> JobRun:
+            if name in self.jobs:
+                raise ValueError(f"job {name!r} declared twice")
+            self.jobs[name] = Job(name, every, run)
+            return run
+
+        return register
+
     def include(self, *others: Router) -> Router:
         """Merge other routers into this one (the composition root does this); names must not clash."""
         for other in others:
@@ -254,4 +279,7 @@ class Router:
                 raise ValueError(f"duplicate flows: {sorted(self.flows.keys() & other.flows.keys())}")
             self.flows.update(other.flows)
             self.groups.update(other.groups)
+            if self.jobs.keys() & other.jobs.keys():
+                raise ValueError(f"duplicate jobs: {sorted(self.jobs.keys() & other.jobs.keys())}")
+            self.jobs.update(other.jobs)
         return self

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.app import App
-from storage.dashboard_logins import IDLE_TIMEOUT, LINK_VALIDITY
+from storage.dashboard_logins import IDLE_TIMEOUT, LIFETIME, LINK_VALIDITY
 from storage.models import AuditEntry, DashboardLogin, Person, Role
 from tests.dashboard.site import Dashboard, csrf_of, dashboard_fixture, signed_in
 from tests.support import chat
@@ -152,3 +152,15 @@ async def test_erasing_a_person_removes_their_dashboard_rows(dashboard: Dashboar
             (await session.execute(select(Person.id).where(Person.erased_at.is_not(None)))).scalars()
         )
     assert len(owners) == 1 and erased and not erased & owners
+
+
+async def test_the_hourly_job_removes_ended_and_expired_logins(dashboard: Dashboard) -> None:
+    client = await signed_in(dashboard, "sam")  # a used link (ended) and a live session
+    await client.close()
+    await dashboard.link_for("amina")  # a live link
+    job = dashboard.app.dispatcher.router.jobs["dashboard logins"]
+    assert await job.run(dashboard.app.sessions, dashboard.app.settings) == 1
+    with time_machine.travel(datetime.now(UTC) + LIFETIME + timedelta(minutes=1)):
+        assert await job.run(dashboard.app.sessions, dashboard.app.settings) == 2
+    async with dashboard.app.sessions() as session:
+        assert (await session.execute(select(DashboardLogin))).first() is None
