@@ -21,6 +21,7 @@ from bot.core.commands import build_aliases, match_command
 from bot.core.context import FLOW_ACTION_PREFIX, Context
 from bot.core.events import (
     ActionEvent,
+    ChatRef,
     CommandEvent,
     Event,
     FormEvent,
@@ -81,6 +82,19 @@ class Dispatcher:
         if outcome.duplicate:
             metrics.DUPLICATES.labels(platform).inc()
         return outcome
+
+    async def record_membership(self, event_id: str, chat: ChatRef, member: bool) -> None:
+        """Record the bot joining (``member``) or leaving a group or channel, once per platform event."""
+        async with self.sessions() as session, session.begin():
+            store = Store(session)
+            if not await store.events.claim(chat.platform, event_id):
+                return  # a replay must not undo a later change
+            channel = await store.channels.get_or_create(
+                chat.platform, chat.workspace, chat.chat_id, chat.title
+            )
+            channel.bot_member = member
+            if chat.title:
+                channel.title = chat.title
 
     def _translator(self, language: str, timezone: str | None = None) -> Translator:
         """One translator per language and time zone for the process: building one parses the locale."""

@@ -7,7 +7,7 @@ and subcommand words (``@group.sub``) are read from these declarations by the ca
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -255,6 +255,12 @@ class Router:
         flow = Flow(name, roles=frozenset(roles))
         self.flows[name] = flow
         return flow
+
+    def public_commands(self) -> Iterator[tuple[str, Route]]:
+        """Commands anyone may use that ``help`` lists (a platform's command menu shows these)."""
+        return (
+            (name, route) for name, route in self.commands.items() if route.summary and route.roles == ANYONE
+        )
 
     def job(self, name: str, *, every: float) -> Callable[[JobRun], JobRun]:
         """Declare a periodic job (``name`` also names its lock and its log lines); the worker runs it."""

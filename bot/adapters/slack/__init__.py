@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.adapters.slack.adapter import SlackAdapter
-from bot.app import App
+from bot.core.host import Host
 
 
-def build_slack_adapter(app: App, **options: float) -> SlackAdapter:
+def build_slack_adapter(app: Host, **options: float) -> SlackAdapter:
     """The Slack adapter for ``app``'s settings (option: timeout)."""
     return SlackAdapter(app, **options)
 

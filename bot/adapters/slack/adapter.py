@@ -21,9 +21,9 @@ from bot.adapters.slack import convert
 from bot.adapters.slack.errors import translate
 from bot.adapters.slack.render import messages, modal
 from bot.adapters.slack.signature import verdict
-from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import Actor, ChatRef, Delete, Edit, Event, Form, Notice, Outgoing, OutgoingMessage
+from bot.core.host import Host
 from bot.core.i18n import normalise_language
 from bot.core.receipts import keep_receipt
 from bot.logs import SLACK_BOLT_LOGGER
@@ -37,7 +37,7 @@ class SlackAdapter:
 
     platform = convert.PLATFORM
 
-    def __init__(self, app: App, *, timeout: float = 10.0) -> None:
+    def __init__(self, app: Host, *, timeout: float = 10.0) -> None:
         self.app = app
         settings = app.settings
         assert settings.slack_bot_token, "Slack is not configured"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.adapters.telegram.adapter import TelegramAdapter
-from bot.app import App
+from bot.core.host import Host
 
 
 def build_telegram_adapter(
-    app: App,
+    app: Host,
     *,
     webhook_url: str | None = None,
     timeout: float = 10.0,

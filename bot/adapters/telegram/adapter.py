@@ -25,11 +25,10 @@ from bot.adapters.telegram.convert import PLATFORM, bot_is_member, chat_ref, eve
 from bot.adapters.telegram.errors import is_not_modified, translate
 from bot.adapters.telegram.http import AiohttpRequest
 from bot.adapters.telegram.render import html_parts, html_single, keyboard
-from bot.app import App
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatRef, Delete, Edit, Notice, Outgoing, OutgoingMessage
+from bot.core.host import Host
 from bot.core.receipts import keep_receipt
-from storage.repositories import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,7 +58,7 @@ class TelegramAdapter:
 
     def __init__(
         self,
-        app: App,
+        app: Host,
         *,
         webhook_url: str | None = None,
         timeout: float = 10.0,
@@ -236,20 +235,14 @@ class TelegramAdapter:
                 await replies.to_outbox(item, language)
 
     async def _membership(self, update: Update) -> None:
-        """Record the bot joining or leaving a group or channel, once per update, in its own transaction."""
+        """Tell the core the bot joined or left a group or channel."""
         member = update.my_chat_member
         assert member is not None
         if member.chat.type == Chat.PRIVATE:
             return  # a person blocking the bot: the outbox learns it from the 403 on the next message
-        chat = chat_ref(member.chat)
-        async with self.app.sessions() as session, session.begin():
-            store = Store(session)
-            if not await store.events.claim(PLATFORM, event_id(update)):
-                return  # a replay must not undo a later change
-            channel = await store.channels.get_or_create(PLATFORM, "", chat.chat_id, chat.title)
-            channel.bot_member = bot_is_member(member.new_chat_member)
-            if chat.title:
-                channel.title = chat.title
+        await self.app.dispatcher.record_membership(
+            event_id(update), chat_ref(member.chat), bot_is_member(member.new_chat_member)
+        )
 
     async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram client error: %s", type(context.error).__name__)

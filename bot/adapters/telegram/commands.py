@@ -14,7 +14,6 @@ from bot.config import LANGUAGES
 from bot.core.commands import localised_word
 from bot.core.i18n import translator
 from bot.core.router import Router
-from storage.models import Role
 
 COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 MAX_DESCRIPTION = 256
@@ -31,9 +30,8 @@ def menu(router: Router, language: str) -> list[BotCommand]:
     t = translator(language)
     commands: list[BotCommand] = []
     seen: set[str] = set()
-    for name, route in router.commands.items():
-        if not route.summary or Role.DEFENDER not in route.roles:
-            continue
+    for name, route in router.public_commands():
+        assert route.summary is not None
         word = menu_word(name, language)
         if word in seen or not COMMAND_NAME.fullmatch(word):
             continue  # two commands falling back to one word: Telegram refuses the whole list
