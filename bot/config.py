@@ -77,6 +77,8 @@ class Settings:
     reports_per_hour: int = 3
     # Where people reach this server from a browser (the dashboard's links); by default the HTTP address.
     dashboard_url: str | None = None
+    # Set by sandbox mode once it points the platforms at its loopback emulators (still the sandbox).
+    emulated: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -92,7 +94,7 @@ class Settings:
     @property
     def sandbox(self) -> bool:
         """No platform configured: run the loopback emulators and the console."""
-        return not (self.telegram_enabled or self.slack_enabled)
+        return self.emulated or not (self.telegram_enabled or self.slack_enabled)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

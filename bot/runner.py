@@ -328,6 +328,7 @@ async def sandbox_platforms(app: App) -> AsyncIterator[tuple[TelegramEmulator, S
             slack_bot_token=slack.bot_token,
             slack_signing_secret=slack.signing_secret,
             slack_api_url=slack_url,
+            emulated=True,
         )
         yield telegram, slack
     finally:

@@ -12,12 +12,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.config import ConfigError, load_settings
 from bot.core.supervise import Backoff, Heartbeat, every, supervise
+from bot.runner import sandbox
 from bot.web import bound_port, build_web_app, start_site
 from storage.models import Delivery, utcnow
 from storage.outbox import ROUTINE, URGENT
+from tests.conftest import make_settings
 from tests.core.test_outbox import enqueue, worker
 from tests.core.test_outbox_supervision import running
 from tests.rigs import TelegramRig
@@ -171,3 +173,14 @@ def test_the_new_variables_are_read_and_validated() -> None:
             with pytest.raises(ConfigError) as caught:
                 load_settings({variable: bad}, dotenv=None)
             assert str(caught.value).startswith(variable + ":") and "\n" not in str(caught.value)
+
+
+async def test_healthz_says_sandbox_while_the_sandbox_runs_on_its_emulators(sqlite_url: str) -> None:
+    app = build_app(make_settings(sqlite_url, http_port=0))
+    try:
+        async with sandbox(app), aiohttp.ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{app.settings.http_port}/healthz") as answer:
+                body = await answer.json()
+    finally:
+        await app.close()
+    assert body["sandbox"] is True and body["platforms"] == ["telegram", "slack"]
