@@ -63,15 +63,17 @@ def build_worker(
     ``gate`` narrows the platforms to those this process owns now, ``wake`` ends idle waits on NOTIFY.
     """
     from bot.core.delivery import FailureKind
-    from handlers.alerts import notify_target_lost
-    from handlers.appeals import refresh_live_status
     from storage.models import Delivery
 
+    router = app.dispatcher.router  # the features declare their delivery hooks on it
+
     async def target_lost(row: Delivery, kind: FailureKind) -> None:
-        await notify_target_lost(app.sessions, app.settings.default_language, row, kind)
+        for hook in router.target_lost_hooks:
+            await hook(app.sessions, app.settings, row, kind)
 
     async def progress(subjects: set[str]) -> None:
-        await refresh_live_status(app.sessions, subjects)
+        for hook in router.progress_hooks:
+            await hook(app.sessions, subjects)
 
     return OutboxWorker(
         app.sessions,

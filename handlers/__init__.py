@@ -10,6 +10,7 @@ from bot.core.router import Router
 def build_router() -> Router:
     """The composition of every feature router (what the dispatcher serves)."""
     from handlers import (
+        alerts,
         appeals,
         cases,
         channels,
@@ -39,6 +40,7 @@ def build_router() -> Router:
         letters.router,
         dashboard.router,
         reminders.router,
+        alerts.router,
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from bot.core.delivery import FailureKind
 from bot.core.i18n import N_, Translator, translator
 from bot.core.outbox_api import Outbox
+from bot.core.router import Router
 from handlers.reminders import PLATFORM_NAMES
 from storage.models import Appeal, Case, Channel, Delivery, Letter
 from storage.outbox import URGENT
@@ -46,6 +48,17 @@ def _what(t: Translator, kind: str, part: str, reference: str | None) -> str:
     if kind == "appeal":
         return t.gettext("Urgent appeal {reference}", reference=reference)
     return t.gettext("Collective letter {reference}", reference=reference)
+
+
+router = Router()
+
+
+@router.on_target_lost
+async def target_lost(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, row: Delivery, kind: FailureKind
+) -> None:
+    """The outbox's hook: tell the secretariat (see :func:`notify_target_lost`)."""
+    await notify_target_lost(sessions, settings.default_language, row, kind)
 
 
 async def notify_target_lost(

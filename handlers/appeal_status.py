@@ -93,6 +93,7 @@ async def show_status(ctx: Context, found: Appeal, args: list[str]) -> None:
     ctx.reply(await status_text(ctx.store.session, found, ctx.t), refresh_button(found, ctx.locale))
 
 
+@router.on_progress
 async def refresh_live_status(sessions: async_sessionmaker[AsyncSession], subjects: set[str]) -> None:
     """The worker delivered copies of some appeals: edit their live status messages (coalesced per 2 s)."""
     for name in subjects:

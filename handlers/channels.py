@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.config import LANGUAGES
 from bot.core.context import Context
-from bot.core.events import Event
+from bot.core.events import ChatRef, Event
 from bot.core.i18n import N_
 from bot.core.router import SECRETARIAT, Router, UsageError
 from handlers.labels import (
@@ -24,9 +24,19 @@ from handlers.labels import (
     region_label,
 )
 from storage.models import Channel, ChannelKind
+from storage.repositories import Store
 from storage.targeting import REGIONS, WORKING_GROUPS
 
 router = Router()
+
+
+@router.on_membership
+async def bot_membership(store: Store, chat: ChatRef, member: bool) -> None:
+    """Remember whether the bot is in a group or channel (a channel it left gets no appeals)."""
+    channel = await store.channels.get_or_create(chat.platform, chat.workspace, chat.chat_id, chat.title)
+    channel.bot_member = member
+    if chat.title:
+        channel.title = chat.title
 
 
 channel = router.group(

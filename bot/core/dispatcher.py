@@ -84,7 +84,7 @@ class Dispatcher:
         return outcome
 
     async def record_membership(self, event_id: str, chat: ChatRef, member: bool) -> None:
-        """Record the bot joining (``member``) or leaving a group or channel, once per platform event."""
+        """The bot joined (``member``) or left a group or channel: tell the features, once per platform event."""
         async with self.sessions() as session, session.begin():
             store = Store(session)
             if not await store.events.claim(chat.platform, event_id):

@@ -20,11 +20,22 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core.context import Context
+    from bot.core.delivery import FailureKind
+    from bot.core.events import ChatRef
+    from storage.models import Delivery
+    from storage.repositories import Store
 
 Handler = Callable[["Context", Any], Awaitable[None]]
 SubHandler = Callable[["Context", list[str]], Awaitable[None]]
 Where = Callable[["Context"], Awaitable[bool]]  # a guard that answers for itself when it refuses
 JobRun = Callable[["async_sessionmaker[AsyncSession]", "Settings"], Awaitable[object]]
+# Delivery hooks, called by the outbox worker: a target is gone for good; copies of these subjects moved.
+TargetLostHook = Callable[
+    ["async_sessionmaker[AsyncSession]", "Settings", "Delivery", "FailureKind"], Awaitable[None]
+]
+ProgressHook = Callable[["async_sessionmaker[AsyncSession]", "set[str]"], Awaitable[None]]
+# The bot joined (True) or left (False) a group or channel; called in the event's transaction.
+MembershipHook = Callable[["Store", "ChatRef", bool], Awaitable[None]]
 ANYONE: frozenset[Role] = frozenset(Role)
 SECRETARIAT: frozenset[Role] = frozenset({Role.SECRETARIAT})
 MEMBERS: frozenset[Role] = frozenset({Role.MEMBER, Role.SECRETARIAT})
@@ -192,6 +203,9 @@ class Router:
         self.flows: dict[str, Flow] = {}
         self.groups: dict[str, Group] = {}
         self.jobs: dict[str, Job] = {}
+        self.target_lost_hooks: list[TargetLostHook] = []
+        self.progress_hooks: list[ProgressHook] = []
+        self.membership_hooks: list[MembershipHook] = []
 
     def command(
         self,
@@ -273,6 +287,21 @@ class Router:
 
         return register
 
+    def on_target_lost(self, hook: TargetLostHook) -> TargetLostHook:
+        """Declare what to do when the outbox finds a target gone for good (blocked, not found)."""
+        self.target_lost_hooks.append(hook)
+        return hook
+
+    def on_progress(self, hook: ProgressHook) -> ProgressHook:
+        """Declare what to do when the outbox delivered copies of some subjects (e.g. refresh a live status)."""
+        self.progress_hooks.append(hook)
+        return hook
+
+    def on_membership(self, hook: MembershipHook) -> MembershipHook:
+        """Declare what to do when the bot joins or leaves a group or channel."""
+        self.membership_hooks.append(hook)
+        return hook
+
     def include(self, *others: Router) -> Router:
         """Merge other routers into this one (the composition root does this); names must not clash."""
         for other in others:
@@ -288,4 +317,7 @@ class Router:
             if self.jobs.keys() & other.jobs.keys():
                 raise ValueError(f"duplicate jobs: {sorted(self.jobs.keys() & other.jobs.keys())}")
             self.jobs.update(other.jobs)
+            self.target_lost_hooks += [h for h in other.target_lost_hooks if h not in self.target_lost_hooks]
+            self.progress_hooks += [h for h in other.progress_hooks if h not in self.progress_hooks]
+            self.membership_hooks += [h for h in other.membership_hooks if h not in self.membership_hooks]
         return self

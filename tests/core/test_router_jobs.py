@@ -26,3 +26,10 @@ def test_a_job_declared_twice_is_refused() -> None:
     second.job("sweep", every=60)(sweep)
     with pytest.raises(ValueError, match="duplicate jobs"):
         Router().include(first, second)
+
+
+def test_delivery_and_membership_hooks_are_declared_by_their_features() -> None:
+    router = build_router()
+    assert [h.__module__ for h in router.target_lost_hooks] == ["handlers.alerts"]
+    assert [h.__module__ for h in router.progress_hooks] == ["handlers.appeal_status"]
+    assert [h.__module__ for h in router.membership_hooks] == ["handlers.channels"]
