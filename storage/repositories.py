@@ -67,7 +67,9 @@ class PersonRepository:
             select(Identity)
             .join(Identity.person)
             .options(contains_eager(Identity.person))
-            .where(Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id)
+            .where(
+                Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
+            )
         )
         return result.scalar_one_or_none()
 
@@ -89,7 +91,9 @@ class PersonRepository:
                 & (Conversation.chat_id == chat_id),
             )
             .options(contains_eager(Identity.person))
-            .where(Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id)
+            .where(
+                Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
+            )
         )
         row = result.first()
         return None if row is None else (row[0], row[1])

@@ -269,7 +269,7 @@ class OutboxWorker:
             delay = at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.pacer.depart(row.platform)
+            await self.pacer.depart(row.platform, row.priority)
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 self._fail(row, "rejected: platform not configured")
