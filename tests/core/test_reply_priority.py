@@ -88,7 +88,6 @@ async def test_a_confirmation_leaves_before_hundreds_of_queued_count_edits(sqlit
         # Only the edits already leaving when the press arrived go first (11 in a run here); before, every edit
         # the worker had claimed queued ahead of the answer (196 first, 104 after).
         assert after > GROUPS // 2, (before, after)
-        assert emulator.rate_limit_hits == 0
     finally:
         stop.set()
         await bot.close()
