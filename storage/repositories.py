@@ -7,11 +7,13 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from storage.crypto import active_keyring
 from storage.models import (
@@ -61,13 +63,41 @@ class PersonRepository:
         self.session = session
 
     async def identity(self, platform: str, workspace: str, user_id: str) -> Identity | None:
-        """The identity for a platform user, with its person loaded."""
+        """The identity for a platform user, with its person loaded (one joined query)."""
         result = await self.session.execute(
-            select(Identity).where(
+            select(Identity)
+            .join(Identity.person)
+            .options(contains_eager(Identity.person))
+            .where(
                 Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
             )
         )
         return result.scalar_one_or_none()
+
+    async def arrival(
+        self, platform: str, workspace: str, user_id: str, chat_id: str
+    ) -> tuple[Identity, Conversation | None] | None:
+        """A known platform user's identity (with its person) and their flow in progress in ``chat_id``.
+
+        One joined query: every incoming event asks both, before anything else, so they cost one round trip.
+        None when the user is not known yet.
+        """
+        result = await self.session.execute(
+            select(Identity, Conversation)
+            .join(Identity.person)
+            .outerjoin(
+                Conversation,
+                (Conversation.person_id == Identity.person_id)
+                & (Conversation.platform == platform)
+                & (Conversation.chat_id == chat_id),
+            )
+            .options(contains_eager(Identity.person))
+            .where(
+                Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
+            )
+        )
+        row = result.first()
+        return None if row is None else (row[0], row[1])
 
     async def get_or_create(
         self,
@@ -77,19 +107,28 @@ class PersonRepository:
         display_name: str = "",
         language_hint: str | None = None,
         private_chat_id: str | None = None,
+        *,
+        known: Identity | None = None,
     ) -> tuple[Person, bool]:
         """Return the person behind a platform user, creating both when first seen.
+
+        Args:
+            known: the user's identity when the caller has just loaded it (see :meth:`arrival`); otherwise it is
+                looked up here.
 
         Returns:
             The person and whether it was created now.
         """
-        identity = await self.identity(platform, workspace, user_id)
+        identity = known or await self.identity(platform, workspace, user_id)
         person, created = await self._get_or_create(
             identity, platform, workspace, user_id, display_name, language_hint, private_chat_id
         )
         claimed = self.session.info.pop(_CLAIMED, None)
-        if isinstance(claimed, ProcessedEvent):  # whose event it was, so ``forget`` can remove it
-            claimed.owner = active_keyring().lookup(EVENT_OWNER, str(person.id))
+        if claimed is not None:  # whose event it was, so ``forget`` can remove it
+            owner = active_keyring().lookup(EVENT_OWNER, str(person.id))
+            await self.session.execute(
+                update(ProcessedEvent).where(ProcessedEvent.id == claimed).values(owner=owner)
+            )
         return person, created
 
     async def _get_or_create(
@@ -107,9 +146,7 @@ class PersonRepository:
                 identity.language_hint = language_hint
             if private_chat_id and identity.private_chat_id != private_chat_id:
                 identity.private_chat_id = private_chat_id
-            person = await self.session.get(Person, identity.person_id)
-            assert person is not None  # the foreign key guarantees it
-            return person, False
+            return identity.person, False
         person = Person(display_name=display_name or None, role=Role.DEFENDER)
         self.session.add(person)
         await self.session.flush()
@@ -133,9 +170,7 @@ class PersonRepository:
             existing = await self.identity(platform, workspace, user_id)
             if existing is None:
                 raise
-            found = await self.session.get(Person, existing.person_id)
-            assert found is not None  # the foreign key guarantees it
-            return found, False
+            return existing.person, False
         return person, True
 
     async def get(self, person_id: int) -> Person | None:
@@ -474,27 +509,45 @@ class EventLog:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, platform: str, event_id: str) -> bool:
+    async def claim(self, platform: str, event_id: str, owner: int | None = None) -> bool:
         """Record an event id (as its keyed hash); False when it was already processed (a retry or a replay).
 
-        A savepoint keeps the unique-constraint failure from spoiling the event's transaction. The hashes
-        under older keys are checked too, so a replay during a key rotation is still recognised.
+        One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (SQLite and PostgreSQL alike): the event's
+        transaction is never spoilt by the unique constraint and needs no savepoint. During a key rotation the
+        hashes under older keys are checked first, so a replay is still recognised.
+
+        Args:
+            owner: the person whose event it is, when already known (so ``forget`` can remove it); otherwise
+                it is filled in once the person is found or created (:meth:`PersonRepository.get_or_create`).
         """
         hashes = lookup_hashes(EVENT_ID, [event_id])
-        seen = await self.session.execute(
-            select(ProcessedEvent.id)
-            .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(hashes))
-            .limit(1)
+        if len(hashes) > 1:
+            seen = await self.session.execute(
+                select(ProcessedEvent.id)
+                .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(hashes[1:]))
+                .limit(1)
+            )
+            if seen.first() is not None:
+                return False
+        values = {
+            "platform": platform,
+            "event_id": hashes[0],
+            "owner": None if owner is None else active_keyring().lookup(EVENT_OWNER, str(owner)),
+            "created_at": utcnow(),
+        }
+        table = cast(Table, ProcessedEvent.__table__)
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(table)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(table.c.id)
         )
-        if seen.first() is not None:
+        claimed = (await self.session.execute(statement)).scalar_one_or_none()
+        if claimed is None:
             return False
-        row = ProcessedEvent(platform=platform, event_id=hashes[0])
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return False
-        self.session.info[_CLAIMED] = row
+        if owner is None:
+            self.session.info[_CLAIMED] = claimed
         return True
 
     async def seen(self, platform: str, event_id: str) -> bool:

@@ -80,13 +80,15 @@ def to_message(delivery: Delivery) -> OutgoingMessage:
     )
 
 
-def to_edit(delivery: Delivery, copy: Delivery) -> Edit:
+def to_edit(delivery: Delivery, copy: Delivery, text: str | None = None) -> Edit:
     """The edit an ``edit`` row carries, applied to ``copy`` (the delivered message it replaces).
 
     The chat, and so its kind, is the copy's: edits of every copy are written in one statement per subject
-    and carry only what depends on the reader's language (text, buttons, direction).
+    and carry only what depends on the reader's language (text, buttons, direction). ``text``: the encoded
+    text of the row's coalescing window (``storage.edits.window_text``), which replaces the row's own.
     """
     assert copy.platform_message_id is not None
-    _, data, buttons = _decoded(delivery)
+    data: dict[str, Any] = json.loads(delivery.payload if text is None else text)
+    buttons = tuple(tuple(Button(*b) for b in row) for row in data.get("buttons", []))
     chat = ChatRef(copy.platform, copy.chat_id, copy.workspace, _kind(copy.payload, "group"))
     return Edit(chat, copy.platform_message_id, data["text"], buttons, rtl=data.get("rtl", False))

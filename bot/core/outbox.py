@@ -29,13 +29,14 @@ from bot.core.delivery import DeliveryError, FailureKind, PlatformAdapter, erase
 from bot.core.events import OutgoingMessage
 from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from bot.core.supervise import Backoff, Heartbeat, pause, supervise
-from storage import deliveries
+from storage import deliveries, edits
 from storage.models import Delivery, utcnow
 from storage.outbox import ERASE, URGENT
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
 Progress = Callable[[set[str]], Awaitable[None]]
+WINDOW_TEXTS = 1_000  # coalescing windows' texts kept at most (a window's text is read once, not per copy)
 
 
 class Gate(Protocol):
@@ -135,6 +136,7 @@ class OutboxWorker:
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._flush_now = asyncio.Event()
+        self._texts: dict[tuple[str, str, int], str | None] = {}  # coalescing windows' texts, once final
         self.delivered = 0
         self.heartbeat = heartbeat or Heartbeat()  # beaten after every successful claim round
         # Several processes on PostgreSQL: claim only the platforms this process owns now, and wake on NOTIFY.
@@ -269,7 +271,7 @@ class OutboxWorker:
             delay = at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.pacer.depart(row.platform)
+            await self.pacer.depart(row.platform, row.priority)
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 self._fail(row, "rejected: platform not configured")
@@ -307,6 +309,7 @@ class OutboxWorker:
             return await adapter.send(message)
         async with self.sessions() as session:
             copy = await deliveries.delivered_copy(session, row)
+            text = await self._window_text(session, row) if row.operation == edits.EDIT else None
         if copy is None or copy.status == deliveries.FAILED:
             self._fail(row, "rejected: the original was not delivered")
             return None
@@ -318,8 +321,20 @@ class OutboxWorker:
         if row.operation == "delete":
             await adapter.delete(message.chat, copy.platform_message_id)
         else:
-            await adapter.edit(to_edit(row, copy))
+            await adapter.edit(to_edit(row, copy, text))
         return copy.platform_message_id
+
+    async def _window_text(self, session: AsyncSession, row: Delivery) -> str | None:
+        """The coalescing window's text of an edit row (None: the row carries its own), read once per window.
+
+        An edit leaves only once its window has closed, so the window's text is final by then and is kept.
+        """
+        key = (row.subject, row.language, row.revision)
+        if key not in self._texts:
+            if len(self._texts) >= WINDOW_TEXTS:
+                self._texts.clear()
+            self._texts[key] = await edits.window_text(session, *key)
+        return self._texts[key]
 
     def _fail(self, row: Delivery, detail: str) -> None:
         """Set the row aside as failed, saying why (counted per platform)."""

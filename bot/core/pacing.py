@@ -8,7 +8,11 @@ private chat, 20/min for a group or channel, 1/s for a Slack channel) and one pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 
@@ -56,6 +60,45 @@ def is_group(platform: str, chat_id: str) -> bool:
     return False
 
 
+class PriorityGate:
+    """One holder at a time; the waiter with the lowest priority number goes next, then the earliest."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, priority: int) -> AsyncIterator[None]:
+        """Hold the gate for the block, once every more urgent (or earlier, equally urgent) waiter had it."""
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if not self._held and not self._waiting:
+            self._held = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed the gate as it was cancelled: pass it on
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            _priority, _arrival, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(None)  # handed over: the gate stays held
+                return
+        self._held = False
+
+
 @dataclass
 class Pacer:
     """Hands out send times that respect per-chat spacing, and gates departures per platform.
@@ -69,7 +112,7 @@ class Pacer:
     _chat_booked: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
     _chat_hold: dict[tuple[str, str], float] = field(default_factory=dict)  # after a 429: not before
     _platform_next: dict[str, float] = field(default_factory=dict)
-    _gates: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _gates: dict[str, PriorityGate] = field(default_factory=dict)
     _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
 
     def reserve(self, platform: str, chat_id: str, now: float) -> float:
@@ -88,13 +131,17 @@ class Pacer:
         booked.append(at)
         return at
 
-    async def depart(self, platform: str) -> None:
-        """Wait for the platform-wide spacing since the previous departure, then leave."""
+    async def depart(self, platform: str, priority: int = 0) -> None:
+        """Wait for the platform-wide spacing since the previous departure, then leave.
+
+        Messages waiting for the platform leave most urgent first (lower ``priority``), in arrival order within
+        a priority: a person's confirmation does not queue behind hundreds of routine count edits.
+        """
         limits = self.limits.get(platform, UNLIMITED)
         if not limits.overall:
             return
         loop = asyncio.get_running_loop()
-        async with self._gates.setdefault(platform, asyncio.Lock()):
+        async with self._gates.setdefault(platform, PriorityGate()).turn(priority):
             slot = self._platform_next.get(platform, 0.0)
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())

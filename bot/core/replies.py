@@ -28,6 +28,8 @@ T = TypeVar("T")
 RATE_LIMIT_BUDGET = 120.0  # seconds of retry_after a reply may wait in total before it goes to the outbox
 TRANSIENT_ATTEMPTS = 3
 SLOWDOWN_PERIOD = 5.0  # after a 429 the platform's spacing widens briefly, then recovers
+# A person who just acted is answered before queued rows of lower rank (count edits, broadcasts), with urgent ones.
+REPLY_PRIORITY = URGENT
 
 
 class ReplySender:
@@ -52,7 +54,7 @@ class ReplySender:
         at = self.pacer.reserve(platform, chat_id, loop.time())
         if at > loop.time():
             await asyncio.sleep(at - loop.time())
-        await self.pacer.depart(platform)
+        await self.pacer.depart(platform, REPLY_PRIORITY)
 
     async def call(self, platform: str, chat_id: str, perform: Callable[[], Awaitable[T]]) -> T:
         """Run one platform call in its turn, retrying 429s and transient failures.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,9 +11,10 @@ from typing import Any
 from sqlalchemy import event, select
 
 from bot.app import App
-from bot.core.codec import encode, to_edit, to_message
+from bot.core.codec import encode, to_edit
 from bot.core.events import ActionEvent, ChatKind
 from storage.appeals import queue_copies
+from storage.edits import edit_payload
 from storage.models import Delivery
 from storage.outbox import Target
 from tests.handlers.test_letters import publish
@@ -81,7 +83,9 @@ async def test_a_sign_on_does_as_many_statements_for_500_copies_as_for_50(any_ap
     window = max(row.revision for row in edits)
     spanish = [row for row in edits if row.revision == window and row.language == "es"]
     assert len(spanish) == 497  # the Spanish group of the network and the 496 groups added here
-    assert all(to_message(row).text.endswith("2 organizaciones han firmado.") for row in spanish)
+    async with any_app.sessions() as session:  # the window's newest Spanish text, which every edit delivers
+        texts = {json.loads(await edit_payload(session, row))["text"] for row in spanish}
+    assert len(texts) == 1 and texts.pop().endswith("2 organizaciones han firmado.")
 
 
 async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(database_url: str) -> None:
@@ -96,14 +100,15 @@ async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(datab
             rows = (
                 (await session.execute(select(Delivery).where(Delivery.subject == SUBJECT))).scalars().all()
             )
-        copies = {row.chat_id: row for row in rows if row.operation == "send"}
-        edits = {row.chat_id: row for row in rows if row.operation == "edit"}
+            copies = {row.chat_id: row for row in rows if row.operation == "send"}
+            edits = {row.chat_id: row for row in rows if row.operation == "edit"}
+            window = {row.chat_id: await edit_payload(session, row) for row in edits.values()}
         assert edits.keys() == copies.keys()
         arabic = next(row for row in edits.values() if row.language == "ar")
-        edit = to_edit(arabic, copies[arabic.chat_id])
+        edit = to_edit(arabic, copies[arabic.chat_id], window[arabic.chat_id])
         assert edit.rtl and edit.chat.kind is ChatKind.PRIVATE
         assert edit.text.endswith("وقّعت منظمة واحدة.")
-        spanish = to_edit(edits["g-americas"], copies["g-americas"])
+        spanish = to_edit(edits["g-americas"], copies["g-americas"], window["g-americas"])
         assert not spanish.rtl and spanish.chat.kind is ChatKind.GROUP
         assert spanish.text.endswith("1 organización ha firmado.")
     finally:

@@ -5,6 +5,7 @@ control-character answers."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.config import ConfigError, load_settings
-from bot.core.codec import to_message
 from bot.core.events import Actor, ChatRef, TextEvent
+from storage.edits import edit_payload
 from storage.models import Case, Delivery, Identity, Person
 from tests.conftest import make_settings
 from tests.support import chat, people
@@ -87,20 +88,22 @@ async def test_a_burst_of_reports_makes_one_alert_listing_every_reference(databa
                 .scalars()
                 .all()
             )
+            # The newest edit is what lands (under load the three reports may straddle two 10-second windows);
+            # it delivers its coalescing window's newest text.
+            edit = max(
+                (r for r in rows if r.operation == "edit" and r.language == "en"), key=lambda r: r.revision
+            )
+            lands = json.loads(await edit_payload(session, edit))
         sends = [r for r in rows if r.operation == "send"]
         assert {r.subject for r in sends} == {"case:1:alert"}  # one alert per secretariat chat, not three
-        # The newest edit is what lands (under load the three reports may straddle two 10-second windows).
-        edit = max(
-            (r for r in rows if r.operation == "edit" and r.language == "en"), key=lambda r: r.revision
-        )
-        text = to_message(edit).text
+        text = lands["text"]
         assert text.splitlines() == [
             "3 new threat reports within minutes:",
             f"SOS-{year()}-0001: Honduras, Detention, Immediate danger",
             f"SOS-{year()}-0002: Honduras, Detention, Immediate danger",
             f"SOS-{year()}-0003: Honduras, Detention, Immediate danger",
         ]
-        assert [b.label for row in to_message(edit).buttons for b in row] == [
+        assert [label for row in lands["buttons"] for label, _action, _payload in row] == [
             f"Open SOS-{year()}-000{n}" for n in (1, 2, 3)
         ]
     finally:

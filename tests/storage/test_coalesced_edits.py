@@ -1,0 +1,78 @@
+"""Coalesced edits of a subject delivered to many chats: a change within an open window rewrites only the
+window's text (one row per language), never one row per copy; the window's first change writes one edit per copy,
+and a copy queued later in the window gets its edit with the next change. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.core.codec import encode
+from bot.core.events import ChatKind
+from storage.appeals import queue_copies
+from storage.edits import EDIT, TEXT, edit_payload, queue_coalesced_edits
+from storage.models import Delivery, utcnow
+from storage.outbox import Target
+
+SUBJECT = "letter:9"
+WINDOW = 1_000_123
+
+
+async def copies(app: App, start: int, count: int) -> None:
+    """Copies of the subject delivered to ``count`` groups, in Spanish and Arabic by turns."""
+    items = [
+        (
+            Target("telegram", f"-100{n}", "es" if n % 2 else "ar", kind=ChatKind.GROUP),
+            encode("✍️ 0", kind=ChatKind.GROUP),
+        )
+        for n in range(start, start + count)
+    ]
+    async with app.sessions() as session, session.begin():
+        await queue_copies(session, SUBJECT, items, priority=5, revision=1, status="sent")
+
+
+async def count_changes(app: App, signed: int) -> int:
+    payloads = {language: encode(f"✍️ {signed} ({language})") for language in ("es", "ar")}
+    async with app.sessions() as session, session.begin():
+        return await queue_coalesced_edits(
+            session, SUBJECT, payloads, revision=WINDOW, release=utcnow() + timedelta(seconds=10), priority=5
+        )
+
+
+async def rows(app: App, operation: str) -> list[tuple[Delivery, str]]:
+    """The subject's rows of ``operation`` with the text each delivers."""
+    async with app.sessions() as session:
+        found = (
+            await session.execute(
+                select(Delivery).where(Delivery.subject == SUBJECT, Delivery.operation == operation)
+            )
+        ).scalars()
+        return [(row, json.loads(await edit_payload(session, row))["text"]) for row in found]
+
+
+async def test_a_change_within_an_open_window_rewrites_the_texts_not_the_copies(any_app: App) -> None:
+    await copies(any_app, 0, 300)
+    assert await count_changes(any_app, 1) == 300  # the window opens: one edit per copy
+    before = {row.id: (row.seal, row.chat_id, row.payload) for row, _ in await rows(any_app, EDIT)}
+
+    assert await count_changes(any_app, 2) == 0  # within it: no edit row written
+    edits = await rows(any_app, EDIT)
+    assert {row.id: (row.seal, row.chat_id, row.payload) for row, _ in edits} == before
+    assert sorted({text for _, text in edits}) == ["✍️ 2 (ar)", "✍️ 2 (es)"]  # each delivers the newest
+    assert all(text.endswith(f"({row.language})") for row, text in edits)
+    texts = await rows(any_app, TEXT)
+    assert sorted(text for _, text in texts) == ["✍️ 2 (ar)", "✍️ 2 (es)"]  # one kept text per language
+    assert {row.status for row, _ in texts} == {"kept"}  # never claimed, never sent
+
+
+async def test_a_copy_queued_in_an_open_window_gets_its_edit_with_the_next_change(any_app: App) -> None:
+    await copies(any_app, 0, 20)
+    await count_changes(any_app, 1)
+    await copies(any_app, 20, 3)
+    assert await count_changes(any_app, 2) == 3
+    edits = await rows(any_app, EDIT)
+    assert len(edits) == 23 and {row.chat_id for row, _ in edits} == {f"-100{n}" for n in range(23)}
+    assert {text for _, text in edits} == {"✍️ 2 (ar)", "✍️ 2 (es)"}
