@@ -22,6 +22,7 @@ def pgettext(context: str, message: str) -> str:
 
 
 COMMAND, SUBCOMMAND = "command", "subcommand"  # catalogue contexts of the words people type
+FIELD = "field"  # the words naming what a subcommand changes (``LETTER edit REF addressee …``)
 
 
 # Flow buttons whose label, typed back, does what the command does (a person reads «Atrás» and types it).
