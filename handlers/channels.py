@@ -13,7 +13,7 @@ from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import Event
 from bot.core.i18n import N_
-from bot.core.router import SECRETARIAT, Router, UsageError
+from bot.core.router import SECRETARIAT, Router, UsageError, typed
 from handlers.labels import (
     group_label,
     join,
@@ -32,7 +32,8 @@ router = Router()
 channel = router.group(
     "channel",
     roles=SECRETARIAT,
-    summary=N_("in a group: CHANNEL member language region groups, CHANNEL triage or CHANNEL off"),
+    summary=N_("in a group: {subcommands}"),
+    listed=("member", "triage", "off"),
 )
 
 
@@ -219,5 +220,5 @@ async def channels(ctx: Context, event: Event) -> None:
             )
         )
     if rows:
-        lines.append(ctx._("CHANNEL off N stops sending to channel N."))
+        lines.append(ctx._("{off} stops sending to channel N.", off=typed(ctx.t, "channel", "off", "N")))
     ctx.reply("\n".join(lines))

@@ -91,7 +91,9 @@ def _field_aliases(words: tuple[str, ...]) -> Mapping[str, str]:
     return build_aliases(words, context=FIELD)
 
 
-def typed(t: Translator, command: str, sub: str | None = None, *values: str, subject_first: bool = False) -> str:
+def typed(
+    t: Translator, command: str, sub: str | None = None, *values: str, subject_first: bool = False
+) -> str:
     """What a person of ``t``'s language types: ``APPEAL send UA-2026-001``, ``LLAMAMIENTO enviar …``.
 
     Hints inside replies («Next: …») use this, so the words shown are the words the router accepts.
@@ -101,6 +103,18 @@ def typed(t: Translator, command: str, sub: str | None = None, *values: str, sub
     parts += [*values[:1], *word, *values[1:]] if subject_first else [*word, *values]
     line = " ".join(parts)
     return isolate_latin(line) if t.rtl else line
+
+
+def sub_word(t: Translator, word: str) -> str:
+    """A subcommand's word in ``t``'s language (``translate`` → ``traducir``), for lists inside hints."""
+    return localised_word(word, t.language, SUBCOMMAND)
+
+
+def next_steps(t: Translator, command: str, *words: str) -> dict[str, str]:
+    """The placeholders of a «Next: {first}, {second}…» hint: the first step as typed (``APPEAL translate``),
+    the others as their subcommand words, keyed by their English words."""
+    first, *others = words
+    return {first: typed(t, command, first), **{word: sub_word(t, word) for word in others}}
 
 
 class UsageError(Exception):

@@ -236,7 +236,7 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     await lucia.press("Firmar por ProDESC")
     sam = chat(app, "sam")
     answers = await sam.say(f"/letter translate {REF} es Pedimos la liberación inmediata de Ana López.")
-    assert answers == [f"{REF} saved (es).", "1 signer was told what changed."]
+    assert answers == [f"{REF} saved (Spanish).", "1 signer was told what changed."]
     async with app.sessions() as session:
         rows = (
             (await session.execute(select(Delivery).where(Delivery.subject == "letter:1:changed")))

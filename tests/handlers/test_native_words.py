@@ -3,6 +3,8 @@ command words shown inside replies, in es, fr, ar and pt as a native speaker typ
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -10,10 +12,12 @@ from bot.app import App
 from bot.core.events import Button
 from bot.core.i18n import translator
 from storage.letters import LetterRepository
-from storage.models import Appeal, AppealText, Case, Letter, LetterText, Subscription
+from storage.models import AppealText, Case, Letter, LetterText, Subscription
 from tests.clock import YEAR
-from tests.handlers.test_appeals import REF as APPEAL, draft, setup_network
-from tests.handlers.test_letters import REF as LETTER, publish
+from tests.handlers.test_appeals import REF as APPEAL
+from tests.handlers.test_appeals import draft, setup_network
+from tests.handlers.test_letters import REF as LETTER
+from tests.handlers.test_letters import publish
 from tests.handlers.test_reports import full_report, send_button
 from tests.handlers.test_subcommands import speaks
 from tests.support import chat, people
@@ -69,7 +73,7 @@ async def test_field_usage_lines_use_the_readers_words(app: App, language: str) 
     for field in ("addressee", "text", "deadline"):
         assert t.pgettext("field", field) in usage, field
         if language != "en":
-            assert field not in usage
+            assert not re.search(rf"\b{field}\b", usage), field
     update = t.pgettext("subcommand", "update")
     [usage] = await chat(app, who).say(f"{t.pgettext('command', 'appeal')} {update}")
     for field in ("title", "what", "todo", "deadline"):
@@ -108,12 +112,15 @@ async def test_appeal_fields_typed_natively(app: App, language: str, title: str,
     [saved] = await person.say("Defensora detenida en Guatemala")
     assert t.language_name("es") in saved
     async with app.sessions() as session:
-        spanish = (
-            await session.execute(select(AppealText).where(AppealText.language == "es"))
-        ).scalar_one()
-    assert (spanish.title, spanish.what_happened) == ("Defensora detenida en Guatemala", "Ana López fue detenida.")
+        spanish = (await session.execute(select(AppealText).where(AppealText.language == "es"))).scalar_one()
+    assert (spanish.title, spanish.what_happened) == (
+        "Defensora detenida en Guatemala",
+        "Ana López fue detenida.",
+    )
     [question] = await person.say(deadline.format(ref=APPEAL))
-    assert question.startswith(t.gettext("Deadline? Type a date as YYYY-MM-DD or YYYY-MM-DD HH:MM (your time), or - for none."))
+    assert question.startswith(
+        t.gettext("Deadline? Type a date as YYYY-MM-DD or YYYY-MM-DD HH:MM (your time), or - for none.")
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "es", "fr", "ar", "pt"])
@@ -135,11 +142,13 @@ async def test_hints_in_replies_use_the_readers_command_words(app: App, language
     [letter] = await person.press(t.gettext("Organisations"))
     [help_] = await person.say(t.pgettext("command", "help"))
     appeal_word = t.pgettext("command", "appeal").upper()
+    help_lines = {line.split(" — ")[0].strip("• \u2068\u2069\u200f"): line for line in help_.split("\n")}
+    appeals, letters = (help_lines[t.pgettext("command", name).upper()] for name in ("appeal", "letter"))
     for reply, command, words in (
         (saved, "appeal", ("translate", "target", "preview", "send")),
         (letter, "letter", ("translate", "target", "preview", "publish")),
-        (help_, "appeal", ("new", "translate", "preview", "target", "send", "status")),
-        (help_, "letter", ("new", "translate", "edit", "target", "preview", "publish", "status")),
+        (appeals, "appeal", ("new", "translate", "preview", "target", "send", "status")),
+        (letters, "letter", ("new", "translate", "edit", "target", "preview", "publish", "status")),
     ):
         assert t.pgettext("command", command).upper() in reply, (command, reply)
         for word in words:
@@ -195,7 +204,9 @@ async def test_statuses_and_case_filters_typed_natively(
     await speaks(app, who, language)
     t = translator(language)
     person = chat(app, who)
-    first = t.ngettext("{n} case, page {page} of {pages}:", "{n} cases, page {page} of {pages}:", 1, page=1, pages=1)
+    first = t.ngettext(
+        "{n} case, page {page} of {pages}:", "{n} cases, page {page} of {pages}:", 1, page=1, pages=1
+    )
     for word in filters:
         [listing] = await person.say(f"/{t.pgettext('command', 'cases')} {word}")
         assert listing.startswith(first), word
@@ -215,7 +226,9 @@ SUBSCRIPTIONS = [
 
 
 @pytest.mark.parametrize(("who", "language", "typed"), SUBSCRIPTIONS)
-async def test_subscribe_to_regions_and_groups_typed_natively(app: App, who: str, language: str, typed: str) -> None:
+async def test_subscribe_to_regions_and_groups_typed_natively(
+    app: App, who: str, language: str, typed: str
+) -> None:
     await people(app)
     await speaks(app, who, language)
     t = translator(language)
