@@ -205,7 +205,7 @@ async def test_nothing_sensitive_on_disk_and_purge_and_rotation(app: App, tmp_pa
 
     # Erasing the reporter keeps the case, without its contact.
     await reporter.say("/forget")  # type: ignore[attr-defined]
-    await reporter.press("Apagar os meus dados")  # type: ignore[attr-defined]
+    await reporter.press("Apagar meus dados")  # type: ignore[attr-defined]
     async with app.sessions() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         assert case.contact is None and case.what_happened == WHAT
