@@ -11,6 +11,7 @@ from bot.core.codec import to_message
 from bot.core.context import Context
 from bot.core.events import Button
 from bot.core.i18n import Translator, translator
+from bot.core.router import typed
 from handlers.appeal_common import APPROVE_ACTION, PREVIEW_ACTION, tell_secretariat
 from storage import appeals as store
 from storage.appeals import PendingChange, subject
@@ -73,8 +74,9 @@ async def hold(ctx: Context, found: Appeal, kind: str, replaced: bool) -> None:
     )
     ctx.reply(
         ctx._(
-            "The change to {reference} waits for a second secretariat member: APPEAL approve {reference}.",
+            "The change to {reference} waits for a second secretariat member: {approve}.",
             reference=found.reference,
+            approve=typed(ctx.t, "appeal", "approve", found.reference),
         )
     )
 

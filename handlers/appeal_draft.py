@@ -12,15 +12,19 @@ from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Button, Event
 from bot.core.i18n import LANGUAGE_NAMES, N_
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Fields, Router, next_steps, typed
 from handlers import appeal_after, appeal_send
 from handlers.appeal_common import FINAL_STATES, LINK_ACTION, SENT_STATES, repo
 from handlers.appeal_render import status_label
+from handlers.labels import language_list, parse_language
 from storage.models import Appeal, utcnow
 
 router = Router()
 draft = router.flow("appeal", roles=SECRETARIAT)
 FIELDS = ("title", "what", "todo")
+# The words naming them after ``APPEAL translate|update REF language`` (and ``APPEAL update REF deadline``).
+TYPED = Fields(pgettext("field", "title"), pgettext("field", "what"), pgettext("field", "todo"),
+               pgettext("field", "deadline"))  # fmt: skip
 LIMITS = {"title": 200, "what": 2000, "todo": 1200}  # together well below one platform message
 QUESTIONS = {"title": N_("Title?"), "what": N_("What happened?"), "todo": N_("What should members do?")}
 NO_DEADLINE = {"", "-", "—", "none", "no"}
@@ -44,7 +48,7 @@ async def new(ctx: Context, args: list[str]) -> None:
     if not ctx.chat.is_private:
         ctx.reply(ctx._("Please write to me in a private chat for this."))
         return
-    language = args[0].lower() if args and args[0].lower() in LANGUAGES else ctx.locale
+    language = (parse_language(args[0]) if args else None) or ctx.locale
     await ctx.start_flow("appeal", "title", mode="new", language=language, fields=list(FIELDS))
     ctx.reply(ctx._("New urgent appeal. Title? (or CANCEL)"), _language_buttons(ctx, language))
 
@@ -63,16 +67,19 @@ async def _edit_text(ctx: Context, found: Appeal, args: list[str], mode: str) ->
             )
         )
         return
-    if mode == "update" and args[:1] == ["deadline"]:
+    if mode == "update" and _deadline_only(args):
         await ctx.start_flow("appeal", "deadline", mode=mode, reference=found.reference, language="")
         ctx.reply(ctx._("Deadline? Type a date as YYYY-MM-DD or YYYY-MM-DD HH:MM (your time), or - for none."),
                   [[ctx.flow_button(ctx._("No deadline"), "none")]])  # fmt: skip
         return
-    language = args[0].lower() if args else ""
-    if language not in LANGUAGES:
-        ctx.reply(ctx._("Unknown language. Choose one of: {choices}.", choices=", ".join(LANGUAGES)))
+    language = parse_language(args[0]) if args else None
+    if language is None:
+        ctx.reply(
+            ctx._("Unknown language. Choose one of: {choices}.", choices=language_list(ctx.t, LANGUAGES))
+        )
         return
-    fields = [f for f in FIELDS if f in args[1:]] or list(FIELDS)
+    named = _named_fields(args[1:])
+    fields = [f for f in FIELDS if f in named] or list(FIELDS)
     existing = (await repo(ctx).texts(found.id)).get(language)
     if existing is None:
         fields = list(FIELDS)  # a new language needs the whole text
@@ -81,11 +88,32 @@ async def _edit_text(ctx: Context, found: Appeal, args: list[str], mode: str) ->
     if fields == list(FIELDS):
         ctx.reply(
             ctx._(
-                "{reference} in {language}. Title? (or CANCEL)", reference=found.reference, language=language
+                "{reference} in {language}. Title? (or CANCEL)",
+                reference=found.reference,
+                language=ctx.t.language_name(language),
             )
         )
         return
     await _ask(ctx, fields[0], found.reference, language, _current(existing, fields[0]))
+
+
+def _deadline_only(args: list[str]) -> bool:
+    """``APPEAL update REF deadline`` (the field named in any of the five languages)."""
+    matched = TYPED.match(args)
+    return matched is not None and matched[0] == "deadline"
+
+
+def _named_fields(words: list[str]) -> set[str]:
+    """The text fields named in ``words`` (``title todo``, ``título acciones``); other words are skipped."""
+    named: set[str] = set()
+    while words:
+        matched = TYPED.match(words)
+        if matched is None:
+            words = words[1:]
+            continue
+        named.add(matched[0])
+        words = matched[1]
+    return named
 
 
 def _current(existing: object, field: str) -> str:
@@ -99,7 +127,7 @@ async def _ask(ctx: Context, field: str, reference: str, language: str, current:
         question = ctx._(
             "{reference} in {language}. {question} (or CANCEL)",
             reference=reference,
-            language=language,
+            language=ctx.t.language_name(language),
             question=question,
         )
     if current:
@@ -222,9 +250,10 @@ async def _deadline(ctx: Context, event: Event) -> None:
     await ctx.audit("appeal.new", f"appeal:{found.id}", language=data["language"])
     ctx.reply(
         ctx._(
-            "{reference} saved ({language}). Next: APPEAL translate, target, preview, then send.",
+            "{reference} saved ({language}). Next: {translate}, {target}, {preview}, then {send}.",
             reference=found.reference,
-            language=data["language"],
+            language=ctx.t.language_name(data["language"]),
+            **next_steps(ctx.t, "appeal", "translate", "target", "preview", "send"),
         ),
         [
             [
@@ -279,9 +308,10 @@ async def _after_change(ctx: Context, found: Appeal, language: str | None) -> No
     else:
         ctx.reply(
             ctx._(
-                "{reference} saved ({language}). Next: APPEAL translate, target, preview, then send.",
+                "{reference} saved ({language}). Next: {translate}, {target}, {preview}, then {send}.",
                 reference=found.reference,
-                language=language,
+                language=ctx.t.language_name(language),
+                **next_steps(ctx.t, "appeal", "translate", "target", "preview", "send"),
             )
         )
     await appeal_send.reopen(ctx, found)
@@ -294,11 +324,13 @@ async def translate(ctx: Context, found: Appeal, args: list[str]) -> None:
 
 async def update(ctx: Context, found: Appeal, args: list[str]) -> None:
     """``appeal update REF language [title|what|todo]`` or ``appeal update REF deadline``."""
-    deadline_only = args[:1] == ["deadline"]  # a draft's deadline may change too; its text via translate
+    deadline_only = _deadline_only(args)  # a draft's deadline may change too; its text via translate
     if found.status not in SENT_STATES and found.status not in FINAL_STATES and not deadline_only:
         ctx.reply(
             ctx._(
-                "{reference} has not been sent: use APPEAL translate to change it.", reference=found.reference
+                "{reference} has not been sent: use {translate} to change it.",
+                reference=found.reference,
+                translate=typed(ctx.t, "appeal", "translate", found.reference),
             )
         )
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Event
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, typed
 from handlers.appeal_common import LINK_ACTION, from_button, repo
 from handlers.appeal_draft import draft
 from storage.cases import CaseRepository
@@ -75,7 +75,8 @@ async def _link_step(ctx: Context, event: Event) -> None:
         # Done, or something that is no reference at all: leave the flow rather than trap the next command.
         await ctx.end_flow()
         if found is not None:
-            ctx.reply(ctx._("{reference} is ready: APPEAL preview {reference}.", reference=found.reference))
+            preview = typed(ctx.t, "appeal", "preview", found.reference)
+            ctx.reply(ctx._("{reference} is ready: {preview}.", reference=found.reference, preview=preview))
         return
     if await _link_references(ctx, found, words):
         await ctx.end_flow()

@@ -10,7 +10,7 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import translator
 from bot.core.outbox_api import Message
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, typed
 from handlers import appeal_approval, reach
 from handlers.appeal_common import (
     APPROVE_ACTION,
@@ -107,8 +107,9 @@ async def send(ctx: Context, found: Appeal, args: list[str], *, confirmed: bool 
             await _ask_for_approval(ctx, found, texts[sorted(texts)[0]].title)
         ctx.reply(
             ctx._(
-                "{reference} waits for a second secretariat member: APPEAL approve {reference}.",
+                "{reference} waits for a second secretariat member: {approve}.",
                 reference=found.reference,
+                approve=typed(ctx.t, "appeal", "approve", found.reference),
             )
         )
         return
@@ -131,8 +132,8 @@ async def _warn_fallbacks(ctx: Context, found: Appeal, texts: Collection[str]) -
         ),
         *reach.language_lines(ctx.t, found_recipients, fallback_only=True),
         ctx._(
-            "Add a translation with APPEAL translate {reference} language, or send it as it is.",
-            reference=found.reference,
+            "Add a translation with {translate}, or send it as it is.",
+            translate=typed(ctx.t, "appeal", "translate", found.reference, ctx._("language")),
         ),
     ]
     ctx.reply("\n".join(lines), [[Button(ctx._("Send anyway"), SEND_ACTION, str(found.id))]])

@@ -15,7 +15,7 @@ router = Router()
 settings = router.group(
     "settings",
     roles=SECRETARIAT,
-    summary=N_("network settings: SETTINGS two-person on|off, SETTINGS delete-reports on|off"),
+    summary=N_("network settings: {subcommands}, each on or off"),
 )
 
 

@@ -34,7 +34,8 @@ appeal = router.group(
     "appeal",
     roles=SECRETARIAT,
     where=allowed_here,
-    summary=N_("urgent appeals: APPEAL new, translate, preview, target, send, status…"),
+    summary=N_("urgent appeals: {subcommands}…"),
+    listed=("new", "translate", "preview", "target", "send", "status"),
 )
 
 
@@ -84,9 +85,11 @@ appeal.sub("target", usage=N_("REF all, region, working group or language"))(
 appeal.sub("send", usage=N_("REF"))(_on_appeal(appeal_send.send))
 appeal.sub("approve", usage=N_("REF"))(_on_appeal(appeal_send.approve))
 appeal.sub("status", usage=N_("REF"))(_on_appeal(appeal_status.show_status))
-appeal.sub("update", usage=N_("REF language [title, what or todo], or REF deadline"))(
-    _on_appeal(appeal_draft.update)
-)
+appeal.sub(
+    "update",
+    usage=N_("REF language [{title}, {what} or {todo}], or REF {deadline}"),
+    fields=appeal_draft.TYPED,
+)(_on_appeal(appeal_draft.update))
 appeal.sub("followup", usage=N_("REF text"))(_on_appeal(appeal_after.send_followup))
 appeal.sub("link", usage=N_("REF case or letter reference"))(_on_appeal(appeal_links.link))
 appeal.sub("retract", usage=N_("REF"))(_on_appeal(appeal_after.retract))

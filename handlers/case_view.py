@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.i18n import N_, Translator
 from handlers.countries import country_name
-from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
+from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY, WHO, split_at_risk
 from storage.cases import CaseRepository
 from storage.models import Case, CaseEvent, Person
 from storage.targeting import private_target
@@ -37,6 +37,19 @@ def threat_label(t: Translator, case: Case) -> str:
 def urgency_label(t: Translator, case: Case) -> str:
     """The case's urgency in ``t``'s language."""
     return t.gettext(URGENCY.get(case.urgency or "ongoing", N_("Ongoing")))
+
+
+# Who is at risk as others read it: the reporter chose "Me", the secretariat reads "The reporter".
+AT_RISK_LABELS = {**WHO, "me": N_("The reporter")}
+
+
+def at_risk_label(t: Translator, at_risk: str | None) -> str:
+    """Who is at risk, as a reader says it: «Another person — Ana López», «Me» (stored as keys)."""
+    key, names = split_at_risk(at_risk)
+    if key is None:
+        return names or "—"
+    label = t.gettext(AT_RISK_LABELS[key])
+    return t.gettext("{who} — {names}", who=label, names=names) if names else label
 
 
 def member_name(t: Translator, person: Person | None) -> str:
@@ -85,7 +98,7 @@ async def full_view(ctx: Context, case: Case) -> str:
         ctx._("Reported on: {date}", date=t.format_datetime(case.created_at, "medium")),
         ctx._("Reporter's language: {language}", language=language_name(t, reporter.language if reporter else None)),
         ctx._("Assigned to: {assignee}", assignee=member_name(t, assignee) if assignee else ctx._("nobody yet")),
-        ctx._("At risk: {value}", value=case.at_risk or "—"),
+        ctx._("At risk: {value}", value=at_risk_label(t, case.at_risk)),
         ctx._("Country and place: {country}, {place}", country=country_name(case.country, ctx.locale), place=case.place or "—"),
         ctx._("Threat: {value}", value=threat_label(t, case)),
         ctx._("What happened: {text}", text=case.what_happened or "—"),

@@ -11,13 +11,16 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core import revisions
+from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import N_, Translator, translator
+from bot.core.i18n import N_, translator
 from bot.core.router import SECRETARIAT, Router, UsageError
 from handlers import case_drafts, case_relay
 from handlers.case_relay import tell_reporter
 from handlers.case_view import STATUS_LABELS, full_view, list_line, member_name, status_label
+from handlers.countries import country_name, search
+from handlers.labels import join, parse_value
 from handlers.privately import answer_privately
 from handlers.report_steps import URGENCY
 from storage.cases import PAGE, STATUSES, URGENCIES, CaseRepository
@@ -55,21 +58,30 @@ async def _case(ctx: Context, reference: str) -> Case | None:
     return case
 
 
-def _filter_words(t: Translator) -> dict[str, str]:
-    """Filter words a reader may type, in their language or as the English keys, mapped to the keys."""
-    words = {"mine": "mine", "urgent": "urgent", t.pgettext("case filter", "mine").casefold(): "mine",
-             t.pgettext("case filter", "urgent").casefold(): "urgent"}  # fmt: skip
-    words |= {status_label(t, key).casefold(): key for key in STATUSES}
-    words |= {t.gettext(URGENCY[key]).casefold(): key for key in URGENCIES}
-    return words
+FILTER_WORDS = {"mine": pgettext("case filter", "mine"), "urgent": pgettext("case filter", "urgent")}
+PAGE_WORD = {"page": pgettext("case filter", "page")}
 
 
-def _split_page(t: Translator, words: list[str]) -> tuple[str, int]:
+async def _filter_key(ctx: Context, word: str) -> str:
+    """The filter typed in any of the five languages, as folded as command words (``míos``, ``mios``,
+    «عاجله», ``danger immediat``, ``Brésil``), as the key the repository reads; else the word itself."""
+    key = (
+        parse_value(word, FILTER_WORDS, "case filter")
+        or parse_value(word, {k: STATUS_LABELS[k] for k in STATUSES})
+        or parse_value(word, {k: URGENCY[k] for k in URGENCIES})
+    )
+    if key is not None:
+        return key
+    country = search(word).found if word else None
+    return country if country in await CaseRepository(ctx.store.session).countries() else word
+
+
+def _split_page(words: list[str]) -> tuple[str, int]:
     """``urgent page 2`` → (``urgent``, 2); a trailing number alone is a page too."""
     page = 1
     if words and words[-1].isdigit():
         page = max(int(words.pop()), 1)
-        if words and words[-1].casefold() in ("page", t.pgettext("case filter", "page").casefold()):
+        if words and parse_value(words[-1], PAGE_WORD, "case filter"):
             words.pop()
     return " ".join(words), page
 
@@ -81,7 +93,7 @@ async def cases(ctx: Context, event: Event) -> None:
     """List open cases, most urgent then oldest first, a page at a time, optionally filtered."""
     if not await _allowed_here(ctx):
         return
-    word, page = _split_page(ctx.t, ctx.answer.split())
+    word, page = _split_page(ctx.answer.split())
     await _list(ctx, word, page)
 
 
@@ -95,7 +107,7 @@ async def more(ctx: Context, event: Event) -> None:
 
 async def _list(ctx: Context, word: str, page: int) -> None:
     repository = CaseRepository(ctx.store.session)
-    key = _filter_words(ctx.t).get(word.casefold(), word)
+    key = await _filter_key(ctx, word)
     spec = await repository.parse_filter(key, ctx.person.id)
     if spec is None:
         await _unknown_filter(ctx, word)
@@ -128,10 +140,10 @@ async def _unknown_filter(ctx: Context, word: str) -> None:
             "or a country with cases: {countries}.",
             word=word,
             mine=ctx.t.pgettext("case filter", "mine"),
-            statuses=", ".join(status_label(ctx.t, s) for s in STATUSES),
+            statuses=join(ctx.t, (status_label(ctx.t, s) for s in STATUSES)),
             urgent=ctx.t.pgettext("case filter", "urgent"),
-            urgencies=", ".join(ctx._(URGENCY[u]) for u in URGENCIES),
-            countries=", ".join(countries) or "—",
+            urgencies=join(ctx.t, (ctx._(URGENCY[u]) for u in URGENCIES)),
+            countries=join(ctx.t, (country_name(c, ctx.locale) for c in countries)),
         )
     )
 
@@ -207,10 +219,9 @@ async def status(ctx: Context, event: Event) -> None:
     if not await _allowed_here(ctx):
         return
     words = ctx.answer.split()
-    labels = {status_label(ctx.t, key).casefold(): key for key in STATUSES}
-    new = labels.get(" ".join(words[1:]).casefold(), words[1].lower() if len(words) == 2 else "")
+    new = parse_value(" ".join(words[1:]), {key: STATUS_LABELS[key] for key in STATUSES}) or ""
     if len(words) < 2 or new not in STATUSES:
-        statuses = ", ".join(status_label(ctx.t, s) for s in STATUSES)
+        statuses = join(ctx.t, (status_label(ctx.t, s) for s in STATUSES))
         ctx.reply(ctx._("Usage: STATUS reference status ({statuses}).", statuses=statuses))
         return
     case = await _case(ctx, words[0])

@@ -13,7 +13,7 @@ from bot.config import LANGUAGES
 from bot.core.context import Context
 from bot.core.events import ChatRef, Event
 from bot.core.i18n import N_
-from bot.core.router import SECRETARIAT, Router, UsageError
+from bot.core.router import SECRETARIAT, Router, UsageError, typed
 from handlers.labels import (
     group_label,
     join,
@@ -42,7 +42,8 @@ async def bot_membership(store: Store, chat: ChatRef, member: bool) -> None:
 channel = router.group(
     "channel",
     roles=SECRETARIAT,
-    summary=N_("in a group: CHANNEL member language region groups, CHANNEL triage or CHANNEL off"),
+    summary=N_("in a group: {subcommands}"),
+    listed=("member", "triage", "off"),
 )
 
 
@@ -229,5 +230,5 @@ async def channels(ctx: Context, event: Event) -> None:
             )
         )
     if rows:
-        lines.append(ctx._("CHANNEL off N stops sending to channel N."))
+        lines.append(ctx._("{off} stops sending to channel N.", off=typed(ctx.t, "channel", "off", "N")))
     ctx.reply("\n".join(lines))

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import LANGUAGES
 from bot.core import revisions
 from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import ActionEvent, Event
 from bot.core.i18n import translator
-from bot.core.router import SECRETARIAT, Router, UsageError
+from bot.core.router import SECRETARIAT, Fields, Router, UsageError, next_steps
 from handlers.appeal_draft import NO_DEADLINE, parse_deadline
-from handlers.labels import parse_target, target_label
+from handlers.labels import parse_language, parse_target, target_label
 from handlers.letter_common import closed, queue_counts, reopen, repo
 from handlers.letter_render import MODES, body_for
 from storage.models import Letter, utcnow
@@ -29,6 +28,7 @@ draft = router.flow("letter", roles=SECRETARIAT)
 ADDRESSEE_LIMIT = 300
 BODY_LIMIT = 3500  # with the heading, deadline and count, still below one Telegram message (4,096)
 LATER = {"-", "—"}  # "not decided yet": the draft is saved, publishing asks for it
+FIELDS = Fields(pgettext("field", "addressee"), pgettext("field", "text"), pgettext("field", "deadline"))
 
 
 async def new(ctx: Context, args: list[str]) -> None:
@@ -115,8 +115,9 @@ async def _mode(ctx: Context, event: Event) -> None:
     await ctx.audit("letter.new", f"letter:{found.id}", mode=ctx.answer)
     ctx.edit(
         ctx._(
-            "{reference} saved. Next: LETTER translate, target, preview, then publish.",
+            "{reference} saved. Next: {translate}, {target}, {preview}, then {publish}.",
             reference=found.reference,
+            **next_steps(ctx.t, "letter", "translate", "target", "preview", "publish"),
         )
     )
 
@@ -131,20 +132,27 @@ def _rest(ctx: Context, words_before: int) -> str:
 
 
 async def translate(ctx: Context, found: Letter, args: list[str]) -> None:
-    """``letter translate REF language text``: add or replace the text in one language."""
-    language = args[0].lower() if args else ""
+    """``letter translate REF language text``: add or replace the text in one language (named in any of the
+    five languages, or by its code)."""
+    language = parse_language(args[0]) if args else None
     text = _rest(ctx, 2)
-    if language not in LANGUAGES or not text:
+    if language is None or not text:
         raise UsageError
     await save_text(ctx, found, language, text)
 
 
 async def edit(ctx: Context, found: Letter, args: list[str]) -> None:
-    """``letter edit REF addressee …``, ``letter edit REF text [language] …``, ``letter edit REF deadline …``."""
-    what = args[0].lower() if args else ""
-    value = _rest(ctx, 2)
-    if what == "text" and args[1:2] and args[1].lower() in LANGUAGES and len(args) > 2:
-        await save_text(ctx, found, args[1].lower(), _rest(ctx, 3))
+    """``letter edit REF addressee …``, ``letter edit REF text [language] …``, ``letter edit REF deadline …``,
+    the field named in any of the five languages (``destinatario``, ``texte``, «الموعد»)."""
+    matched = FIELDS.match(args)
+    if matched is None:
+        raise UsageError
+    what, after = matched
+    before = 1 + len(args) - len(after)  # the reference and the field's words
+    value = _rest(ctx, before)
+    language = parse_language(after[0]) if after else None
+    if what == "text" and language is not None and len(after) > 1:
+        await save_text(ctx, found, language, _rest(ctx, before + 1))
         return
     if what == "text" and value:
         original = next(iter(await repo(ctx).texts(found.id)), ctx.locale)
@@ -166,7 +174,13 @@ async def save_text(ctx: Context, found: Letter, language: str, body: str) -> No
     before = await repo(ctx).texts(found.id)
     await repo(ctx).set_text(found.id, language, body)
     await ctx.audit("letter.translate", f"letter:{found.id}", language=language)
-    ctx.reply(ctx._("{reference} saved ({language}).", reference=found.reference, language=language))
+    ctx.reply(
+        ctx._(
+            "{reference} saved ({language}).",
+            reference=found.reference,
+            language=ctx.t.language_name(language),
+        )
+    )
     await _changed(ctx, found, before, found.addressee)
 
 

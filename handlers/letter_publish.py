@@ -4,10 +4,11 @@ secretariat member (the appeals' rule and setting) before any copy goes out."""
 
 from __future__ import annotations
 
+from bot.core.commands import FIELD, localised_word
 from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import translator
-from bot.core.router import SECRETARIAT, Router
+from bot.core.router import SECRETARIAT, Router, typed
 from handlers import reach
 from handlers.appeal_common import tell_secretariat
 from handlers.labels import target_label
@@ -22,6 +23,11 @@ router = Router()
 PREVIEW_ACTION, PUBLISH_ACTION, APPROVE_ACTION = "letter-preview", "letter-publish", "letter-approve"
 
 
+def _edit(ctx: Context, found: Letter, field: str) -> str:
+    """``LETTER edit REF addressee`` as the reader types it (``CARTA editar REF destinatario``)."""
+    return typed(ctx.t, "letter", "edit", found.reference, localised_word(field, ctx.locale, FIELD))
+
+
 async def _missing(ctx: Context, found: Letter) -> bool:
     """True (and said, naming what is missing) when the letter has no addressee or no text."""
     texts = await repo(ctx).texts(found.id)
@@ -30,14 +36,14 @@ async def _missing(ctx: Context, found: Letter) -> bool:
         return False
     if no_addressee and no_text:
         ctx.reply(ctx._("{reference} cannot be published yet: it has no addressee and no text. Add them with "
-                        "LETTER edit {reference} addressee … and LETTER edit {reference} text ….",
-                        reference=found.reference))  # fmt: skip
+                        "{addressee} … and {text} ….", reference=found.reference,
+                        addressee=_edit(ctx, found, "addressee"), text=_edit(ctx, found, "text")))  # fmt: skip
     elif no_addressee:
-        ctx.reply(ctx._("{reference} cannot be published yet: it has no addressee. Add it with "
-                        "LETTER edit {reference} addressee ….", reference=found.reference))  # fmt: skip
+        ctx.reply(ctx._("{reference} cannot be published yet: it has no addressee. Add it with {addressee} ….",
+                        reference=found.reference, addressee=_edit(ctx, found, "addressee")))  # fmt: skip
     else:
-        ctx.reply(ctx._("{reference} cannot be published yet: it has no text. Add it with "
-                        "LETTER edit {reference} text ….", reference=found.reference))  # fmt: skip
+        ctx.reply(ctx._("{reference} cannot be published yet: it has no text. Add it with {text} ….",
+                        reference=found.reference, text=_edit(ctx, found, "text")))  # fmt: skip
     return True
 
 
@@ -79,8 +85,9 @@ async def publish(ctx: Context, found: Letter, args: list[str]) -> None:
 def _waits(ctx: Context, found: Letter) -> None:
     ctx.reply(
         ctx._(
-            "{reference} waits for a second secretariat member: LETTER approve {reference}.",
+            "{reference} waits for a second secretariat member: {approve}.",
             reference=found.reference,
+            approve=typed(ctx.t, "letter", "approve", found.reference),
         )
     )
 

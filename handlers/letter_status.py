@@ -14,7 +14,7 @@ from bot.core.context import Context
 from bot.core.events import Attachment
 from bot.core.i18n import translator
 from bot.core.outbox_api import Outbox
-from bot.core.router import Router
+from bot.core.router import Router, typed
 from handlers.labels import language_list
 from handlers.letter_common import repo
 from handlers.letter_render import (
@@ -61,8 +61,8 @@ async def show_status(ctx: Context, found: Letter, args: list[str]) -> None:
             lines.append(ctx._("• {name}, {date}", name=s.signer, date=when))
     if len(signatories) > STATUS_LIMIT:
         more = len(signatories) - STATUS_LIMIT
-        lines.append(ctx.ngettext("… and {n} more: LETTER export {reference}.",
-                                  "… and {n} more: LETTER export {reference}.", more, reference=found.reference))  # fmt: skip
+        lines.append(ctx.ngettext("… and {n} more: {export}.", "… and {n} more: {export}.", more,
+                                  export=typed(ctx.t, "letter", "export", found.reference)))  # fmt: skip
     ctx.reply("\n".join(lines))
 
 

@@ -31,7 +31,8 @@ __all__ = ["close_due_letters", "router"]
 letter = router.group(
     "letter",
     roles=SECRETARIAT,
-    summary=N_("collective letters: LETTER new, translate, edit, target, preview, publish, status…"),
+    summary=N_("collective letters: {subcommands}…"),
+    listed=("new", "translate", "edit", "target", "preview", "publish", "status"),
 )
 
 
@@ -56,9 +57,11 @@ async def _new(ctx: Context, args: list[str]) -> None:
 
 
 letter.sub("translate", usage=N_("REF language text"))(_on_letter(letter_draft.translate))
-letter.sub("edit", usage=N_("REF addressee NAME, REF text [language] TEXT, or REF deadline DATE (or -)"))(
-    _on_letter(letter_draft.edit)
-)
+letter.sub(
+    "edit",
+    usage=N_("REF {addressee} NAME, REF {text} [language] TEXT, or REF {deadline} DATE (or -)"),
+    fields=letter_draft.FIELDS,
+)(_on_letter(letter_draft.edit))
 letter.sub("target", usage=N_("REF all, region, working group or language"))(_on_letter(letter_draft.target))
 letter.sub("preview", usage=N_("REF"))(_on_letter(letter_publish.preview))
 letter.sub("publish", usage=N_("REF"))(_on_letter(letter_publish.publish))
@@ -223,13 +226,12 @@ async def _store_signature(ctx: Context, found: Letter, key: str, kind: str, fie
     signed = await _repo(ctx).sign(found.id, key, person_id=ctx.person.id, publish_name=kind.endswith("name") or kind == "person",
                                    platform=ctx.chat.platform, **fields)  # fmt: skip
     if not signed:
-        ctx.edit(
-            ctx._(
-                "{signer} has already signed {reference}.",
-                signer=organisation.name if organisation and kind.startswith("org") else ctx._("You"),
-                reference=found.reference,
-            )
-        )
+        # Two whole sentences: "You" glued into "{signer} has already signed" breaks the verb's agreement.
+        if organisation and kind.startswith("org"):
+            ctx.edit(ctx._("{organisation} has already signed {reference}.", organisation=organisation.name,
+                           reference=found.reference))  # fmt: skip
+        else:
+            ctx.edit(ctx._("You have already signed {reference}.", reference=found.reference))
         return
     await ctx.audit("letter.sign", f"letter:{found.id}", signer=key)
     await _queue_counts(ctx, found)

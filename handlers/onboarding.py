@@ -64,7 +64,11 @@ async def help_(ctx: Context, event: Event) -> None:
     lines.append(ctx._("What you can do:"))
     for name, route in ctx.router.commands.items():
         if route.summary and ctx.person.role in route.roles:
-            summary = ctx._(route.summary)
+            group = ctx.router.groups.get(name)
+            # A group's summary names its subcommands in the reader's words, from the router.
+            summary = (
+                ctx._(route.summary, subcommands=group.listing(ctx.t)) if group else ctx._(route.summary)
+            )
             lines.append(f"• {localised_word(name, ctx.locale).upper()} — {summary}")
     ctx.reply("\n".join(lines))
 

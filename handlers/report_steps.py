@@ -41,6 +41,17 @@ CONSENT = {
     "network": N_("The whole network"),
 }
 YES_NO = {"yes": N_("Yes"), "no": N_("No")}
+AT_RISK_SEPARATOR = " — "  # a case stores who is at risk as ``person — Ana López`` (the key, then the names)
+
+
+def split_at_risk(at_risk: str | None) -> tuple[str | None, str]:
+    """(the ``WHO`` key or None, the names typed) of a case's stored ``at_risk``."""
+    if not at_risk:
+        return None, ""
+    key, separator, names = at_risk.partition(AT_RISK_SEPARATOR)
+    if key in WHO:
+        return key, names.strip() if separator else ""
+    return None, at_risk.strip()  # names alone (no answer to "who")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,18 @@ from bot.core.router import Router
 from handlers.countries import country_name
 from handlers.report_alerts import alert_new_case, alert_triage, over_the_limit
 from handlers.report_input import chosen_country, clean, find_country, too_long
-from handlers.report_steps import BY_NAME, CONSENT, ORDER, SUPPORT, THREATS, URGENCY, WHO, YES_NO, Step
+from handlers.report_steps import (
+    AT_RISK_SEPARATOR,
+    BY_NAME,
+    CONSENT,
+    ORDER,
+    SUPPORT,
+    THREATS,
+    URGENCY,
+    WHO,
+    YES_NO,
+    Step,
+)
 from storage.appeals import setting
 from storage.cases import CaseRepository
 
@@ -353,7 +364,7 @@ async def _store(ctx: Context) -> None:
         consent=data.get("consent", "secretariat"),
         names_publishable=data.get("publish") == "yes",
         reporter_id=ctx.person.id,
-        at_risk=" — ".join(filter(None, (data.get("who"), secrets.get("names")))),
+        at_risk=AT_RISK_SEPARATOR.join(filter(None, (data.get("who"), secrets.get("names")))),
         place=secrets.get("place"),
         what_happened=secrets.get("what"),
         when_happened=secrets.get("when"),

@@ -9,7 +9,15 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_
 from bot.core.router import MEMBERS, Router
-from handlers.labels import GROUP_NAMES, REGION_NAMES
+from handlers.labels import (
+    GROUP_NAMES,
+    REGION_NAMES,
+    group_label,
+    join,
+    parse_group,
+    parse_region,
+    region_label,
+)
 from storage.models import Subscription
 from storage.targeting import REGIONS, WORKING_GROUPS
 
@@ -35,15 +43,14 @@ async def subscribe(ctx: Context, event: Event) -> None:
             )
         )
         return
-    words = ctx.answer.lower().split()
-    unknown = [w for w in words if w not in REGIONS and w not in WORKING_GROUPS]
+    regions, groups, unknown = read_choices(ctx.answer)
     if unknown:
         ctx.reply(
             ctx._(
                 "Unknown region or working group: {words}. Regions: {regions}. Working groups: {groups}.",
-                words=", ".join(unknown),
-                regions=", ".join(REGIONS),
-                groups=", ".join(WORKING_GROUPS),
+                words=join(ctx.t, unknown),
+                regions=join(ctx.t, (region_label(ctx.t, key) for key in REGIONS)),
+                groups=join(ctx.t, (group_label(ctx.t, key) for key in WORKING_GROUPS)),
             )
         )
         return
@@ -51,13 +58,38 @@ async def subscribe(ctx: Context, event: Event) -> None:
     if row is None:
         row = Subscription(person_id=ctx.person.id)
         ctx.store.session.add(row)
-    row.regions = list(dict.fromkeys(w for w in words if w in REGIONS))
-    row.working_groups = list(dict.fromkeys(w for w in words if w in WORKING_GROUPS))
+    row.regions, row.working_groups = regions, groups
     row.active = True
     await ctx.audit(
         "subscription.on", f"person:{ctx.person.id}", regions=row.regions, groups=row.working_groups
     )
     ctx.reply(_confirmation(ctx, row), [[Button(ctx._("Choose regions and working groups"), CHOOSE, "open")]])
+
+
+LONGEST_NAME = 8  # words in the longest region or working group name («Oriente Medio y Norte de África»)
+
+
+def read_choices(text: str) -> tuple[list[str], list[str], list[str]]:
+    """(regions, working groups, words not understood) named in ``text`` in any of the five languages, as
+    people type them: several words to a name, commas or not, with or without accents or articles."""
+    words = text.replace(",", " ").replace("،", " ").split()
+    regions: list[str] = []
+    groups: list[str] = []
+    unknown: list[str] = []
+    while words:
+        for count in range(min(LONGEST_NAME, len(words)), 0, -1):  # the longest name first
+            name = " ".join(words[:count])
+            region, group = parse_region(name), parse_group(name)
+            if region or group:
+                target = regions if region else groups
+                key = region or group
+                if key not in target:
+                    target.append(key)  # type: ignore[arg-type]
+                words = words[count:]
+                break
+        else:
+            unknown.append(words.pop(0))
+    return regions, groups, unknown
 
 
 @router.command("unsubscribe", summary=N_("stop receiving urgent appeals here"))
@@ -148,7 +180,7 @@ def _chooser(ctx: Context, row: Subscription) -> list[list[Button]]:
 def _choice(ctx: Context, row: Subscription) -> str:
     names = [ctx._(REGION_NAMES[k]) for k in row.regions or [] if k in REGION_NAMES]
     names += [ctx._(GROUP_NAMES[k]) for k in row.working_groups or [] if k in GROUP_NAMES]
-    return ", ".join(names) if names else ctx._("every appeal")
+    return join(ctx.t, names) if names else ctx._("every appeal")
 
 
 def _confirmation(ctx: Context, row: Subscription) -> str:

@@ -21,7 +21,7 @@ STEPS = (
     "[Telegram · Rafael, defender]: Mensagem do secretariado sobre SOS-",  # relay to the reporter
     "[Slack #sos-triage]: The reporter of SOS-",  # and back
     "drafted from SOS-",  # the appeal drafted from the case
-    "saved (ar).",  # translated
+    "saved (Arabic).",  # translated
     "waits for a second secretariat member",  # two-person rule
     "[Telegram group · Red DESC Américas (es)]: 🚨 Llamamiento urgente UA-",
     "[Slack #africa (fr)]: 🚨 Appel urgent UA-",

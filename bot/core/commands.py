@@ -22,6 +22,7 @@ def pgettext(context: str, message: str) -> str:
 
 
 COMMAND, SUBCOMMAND = "command", "subcommand"  # catalogue contexts of the words people type
+FIELD = "field"  # the words naming what a subcommand changes (``LETTER edit REF addressee …``)
 
 
 # Flow buttons whose label, typed back, does what the command does (a person reads «Atrás» and types it).
@@ -88,6 +89,8 @@ def match_command(aliases: Mapping[str, str], text: str) -> tuple[str, str] | No
     """The command ``text`` starts with and the rest of it, trying the longest multi-word command first."""
     words = text.strip().split()
     for count in range(min(MAX_WORDS, len(words)), 0, -1):
+        if count > 1 and not normalise_word(words[count - 1]):
+            continue  # «plazo -»: a dash after a word is a value ("none"), not part of the word
         command = aliases.get(normalise_word(" ".join(words[:count])))
         if command is not None:
             return command, " ".join(words[count:])

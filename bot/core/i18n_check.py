@@ -26,7 +26,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.config import LANGUAGES
-from bot.core.commands import SUBCOMMAND, build_aliases, word_problems
+from bot.core.commands import FIELD, SUBCOMMAND, build_aliases, word_problems
 from bot.core.i18n import DOMAIN, LOCALES_DIR
 from bot.core.plural_forms import header_problems
 
@@ -152,12 +152,15 @@ def command_word_problems(commands: Iterable[str] | None = None) -> list[str]:
     """Command words that fold alike within a language, or across languages, or clash with the erase button;
     and the same for the subcommand words of each group (``APPEAL send``, ``CASE REF link``)."""
     groups: dict[str, list[str]] = {}
+    fields: dict[str, list[str]] = {}
     if commands is None:
         from handlers import build_router  # the check reads what the bot serves (a tool, not a layer)
 
         router = build_router()
         commands = list(router.commands)
         groups = {name: list(group.subs) for name, group in router.groups.items()}
+        fields = {f"{name} {sub.word}": list(sub.fields.words) for name, group in router.groups.items()
+                  for sub in group.subs.values() if sub.fields}  # fmt: skip
     commands = list(commands)
     problems = [p for language in LANGUAGES for p in word_problems(commands, language)]
     try:
@@ -166,15 +169,18 @@ def command_word_problems(commands: Iterable[str] | None = None) -> list[str]:
         problems.append(f"across languages: {error}")
     for name, subs in groups.items():
         problems += subcommand_word_problems(name, subs)
+    for name, words in fields.items():
+        problems += subcommand_word_problems(name, words, FIELD)
     return problems
 
 
-def subcommand_word_problems(group: str, subs: Iterable[str]) -> list[str]:
-    """Subcommand words of one group that fold alike within a language or across languages."""
+def subcommand_word_problems(group: str, subs: Iterable[str], context: str = SUBCOMMAND) -> list[str]:
+    """Subcommand words of one group (or field words of one subcommand, with ``FIELD``) that fold alike
+    within a language or across languages."""
     subs = list(subs)
-    problems = [f"{group}: {p}" for language in LANGUAGES for p in word_problems(subs, language, SUBCOMMAND)]
+    problems = [f"{group}: {p}" for language in LANGUAGES for p in word_problems(subs, language, context)]
     try:
-        build_aliases(subs, context=SUBCOMMAND)
+        build_aliases(subs, context=context)
     except ValueError as error:
         problems.append(f"{group}, across languages: {error}")
     return problems

@@ -7,11 +7,12 @@ and subcommand words (``@group.sub``) are read from these declarations by the ca
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import SUBCOMMAND, build_aliases, localised_word, match_command
+from bot.core.commands import FIELD, SUBCOMMAND, build_aliases, localised_word, match_command
 from bot.core.i18n import N_, Translator, isolate_latin
 from storage.models import Role
 
@@ -83,6 +84,63 @@ class Flow:
         return register
 
 
+@dataclass(frozen=True)
+class Fields:
+    """The words naming what a subcommand changes (``LETTER edit REF addressee …``, ``APPEAL update REF es
+    title``), localised with ``pgettext("field", …)`` and typed as freely as command words.
+
+    Declare them with the extraction marker (``Fields(pgettext("field", "title"), …)``) so the catalogue
+    lists them; a usage line names them with ``{title}`` placeholders, filled with the reader's words.
+    """
+
+    words: tuple[str, ...]
+
+    def __init__(self, *words: str) -> None:
+        object.__setattr__(self, "words", words)
+
+    def match(self, words: list[str]) -> tuple[str, list[str]] | None:
+        """The field ``words`` start with (its English word) and the words after it."""
+        matched = match_command(_field_aliases(self.words), " ".join(words))
+        if matched is None:
+            return None
+        return matched[0], matched[1].split()
+
+    def shown(self, t: Translator) -> dict[str, str]:
+        """Each field's word in ``t``'s language, keyed by its English word (the usage lines' placeholders)."""
+        return {word: localised_word(word, t.language, FIELD) for word in self.words}
+
+
+@cache
+def _field_aliases(words: tuple[str, ...]) -> Mapping[str, str]:
+    return build_aliases(words, context=FIELD)
+
+
+def typed(
+    t: Translator, command: str, sub: str | None = None, *values: str, subject_first: bool = False
+) -> str:
+    """What a person of ``t``'s language types: ``APPEAL send UA-2026-001``, ``LLAMAMIENTO enviar …``.
+
+    Hints inside replies («Next: …») use this, so the words shown are the words the router accepts.
+    """
+    parts = [localised_word(command, t.language).upper()]
+    word = [localised_word(sub, t.language, SUBCOMMAND)] if sub else []
+    parts += [*values[:1], *word, *values[1:]] if subject_first else [*word, *values]
+    line = " ".join(parts)
+    return isolate_latin(line) if t.rtl else line
+
+
+def sub_word(t: Translator, word: str) -> str:
+    """A subcommand's word in ``t``'s language (``translate`` → ``traducir``), for lists inside hints."""
+    return localised_word(word, t.language, SUBCOMMAND)
+
+
+def next_steps(t: Translator, command: str, *words: str) -> dict[str, str]:
+    """The placeholders of a «Next: {first}, {second}…» hint: the first step as typed (``APPEAL translate``),
+    the others as their subcommand words, keyed by their English words."""
+    first, *others = words
+    return {first: typed(t, command, first), **{word: sub_word(t, word) for word in others}}
+
+
 class UsageError(Exception):
     """Raised by a subcommand given too few words: the group answers with that subcommand's usage line."""
 
@@ -99,6 +157,7 @@ class Sub:
     word: str
     handler: SubHandler
     usage: str | None = None
+    fields: Fields | None = None
 
 
 class Group:
@@ -110,9 +169,16 @@ class Group:
     """
 
     def __init__(
-        self, name: str, *, where: Where | None = None, subject_first: bool = False, subject: str = N_("REF")
+        self,
+        name: str,
+        *,
+        where: Where | None = None,
+        subject_first: bool = False,
+        subject: str = N_("REF"),
+        listed: tuple[str, ...] = (),
     ) -> None:
         self.name = name
+        self.listed = listed
         self.where = where
         self.subject_first = subject_first
         self.subject_usage = subject
@@ -120,13 +186,18 @@ class Group:
         self.fallback: SubHandler | None = None
         self._aliases: dict[str, str] | None = None
 
-    def sub(self, word: str, *, usage: str | None = None) -> Callable[[SubHandler], SubHandler]:
-        """Register the handler of subcommand ``word``; it gets the words after it (the subject first)."""
+    def sub(
+        self, word: str, *, usage: str | None = None, fields: Fields | None = None
+    ) -> Callable[[SubHandler], SubHandler]:
+        """Register the handler of subcommand ``word``; it gets the words after it (the subject first).
+
+        ``fields`` are the words it accepts after the subject; ``usage`` names them as ``{placeholders}``.
+        """
 
         def register(handler: SubHandler) -> SubHandler:
             if word in self.subs:
                 raise ValueError(f"subcommand {self.name} {word!r} registered twice")
-            self.subs[word] = Sub(word, handler, usage)
+            self.subs[word] = Sub(word, handler, usage, fields)
             self._aliases = None
             return handler
 
@@ -177,16 +248,21 @@ class Group:
 
     def line(self, t: Translator, word: str, *values: str) -> str:
         """``APPEAL send`` in ``t``'s language, followed by ``values`` (``APPEAL send UA-2026-001``)."""
-        command = localised_word(self.name, t.language).upper()
-        sub = localised_word(word, t.language, SUBCOMMAND)
-        parts = [command, *values[:1], sub, *values[1:]] if self.subject_first else [command, sub, *values]
-        return isolate_latin(" ".join(parts)) if t.rtl else " ".join(parts)
+        return typed(t, self.name, word, *values, subject_first=self.subject_first)
+
+    def listing(self, t: Translator) -> str:
+        """The command and its main subcommand words in ``t``'s language (``help``): ``APPEAL new, send``."""
+        words = [localised_word(word, t.language, SUBCOMMAND) for word in self.listed or self.subs]
+        separator = t.pgettext("list separator", ", ")
+        line = f"{localised_word(self.name, t.language).upper()} {separator.join(words)}"
+        return isolate_latin(line) if t.rtl else line
 
     def usage_line(self, t: Translator, word: str) -> str:
         """One subcommand's usage in ``t``'s language: ``APPEAL translate REF language``."""
         sub = self.subs[word]
         subject = [t.gettext(self.subject_usage)] if self.subject_first else []
-        arguments = [t.gettext(sub.usage)] if sub.usage else []
+        shown = sub.fields.shown(t) if sub.fields else {}
+        arguments = [t.gettext(sub.usage, **shown)] if sub.usage else []
         return self.line(t, word, *subject, *arguments)
 
     def usage(self, t: Translator) -> str:
@@ -246,6 +322,7 @@ class Router:
         private_only: bool = False,
         subject_first: bool = False,
         subject: str = N_("REF"),
+        listed: tuple[str, ...] = (),
     ) -> Group:
         """Declare a command with subcommands (``APPEAL send REF``); register them with ``@group.sub(...)``.
 
@@ -256,8 +333,9 @@ class Router:
             summary: untranslated line for ``help``.
             private_only: refuse the whole group in group chats.
             subject_first: the subject comes before the subcommand (``CASE REF link …``).
+            listed: the subcommands ``help`` names, in this order (all of them by default).
         """
-        group = Group(name, where=where, subject_first=subject_first)
+        group = Group(name, where=where, subject_first=subject_first, subject=subject, listed=listed)
         self.command(name, roles=roles, summary=summary, private_only=private_only)(group.run)
         self.groups[name] = group
         return group

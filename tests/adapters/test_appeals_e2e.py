@@ -102,7 +102,7 @@ async def test_appeal_on_telegram_and_slack(network: tuple[App, TelegramEmulator
     await sam(slack, "Community leader detained")
     await sam(slack, "Detained at dawn by police after a land-rights assembly.")
     await sam(slack, "Call the governor's office and share the statement.")
-    assert (await sam(slack, "-")).startswith(f"UA-{YEAR}-001 saved (en).")
+    assert (await sam(slack, "-")).startswith(f"UA-{YEAR}-001 saved (English).")
     await sam(slack, f"appeal translate UA-{YEAR}-001 es", slash=True)
     await sam(slack, "Líder comunitario detenido")
     await sam(slack, "Detenido al amanecer por la policía.")

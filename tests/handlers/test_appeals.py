@@ -18,7 +18,7 @@ from tests.clock import FUTURE, YEAR
 from tests.support import chat, people
 
 REF = f"UA-{YEAR}-001"
-SAVED = f"{REF} saved (en). Next: APPEAL translate, target, preview, then send."
+SAVED = f"{REF} saved (English). Next: APPEAL translate, target, preview, then send."
 
 
 def in_group(app: App, who: str, chat_id: str) -> ConsoleChat:
@@ -86,11 +86,11 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     sam = chat(app, "sam")
     assert await draft(app, sam) == [SAVED]
     assert [b.label for b in sam.last_buttons[0]] == ["Link a case or letter", "Preview"]
-    assert await sam.say(f"/appeal translate {REF} es") == [f"{REF} in es. Title? (or CANCEL)"]
+    assert await sam.say(f"/appeal translate {REF} es") == [f"{REF} in Spanish. Title? (or CANCEL)"]
     await sam.say("Defensora detenida en Ciudad de Guatemala")
     await sam.say("Ana López fue detenida el 20 de noviembre.")
     assert await sam.say("Escriban al Fiscal General.") == [
-        f"{REF} saved (es). Next: APPEAL translate, target, preview, then send."
+        f"{REF} saved (Spanish). Next: APPEAL translate, target, preview, then send."
     ]
 
     summary, *languages = await sam.say(f"/appeal target {REF} region:africa")
@@ -158,7 +158,7 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     ]
 
     await mark_delivered(app)
-    assert await sam.say(f"/appeal update {REF} en") == [f"{REF} in en. Title? (or CANCEL)"]
+    assert await sam.say(f"/appeal update {REF} en") == [f"{REF} in English. Title? (or CANCEL)"]
     await sam.say("Defender detained in Guatemala City (released on bail)")
     await sam.say("Ana López was released on bail on 23 November.")
     assert await sam.say("Keep writing: the charges stand.") == ["3 copies will be updated."]
@@ -187,7 +187,7 @@ async def test_whole_lifecycle_in_dialogs(any_app: App) -> None:
     [question] = await sam.say(f"/appeal update {REF} en title")
     assert (
         question
-        == f"{REF} in en. Title? (or CANCEL)\nNow: Defender detained in Guatemala City (released on bail)"
+        == f"{REF} in English. Title? (or CANCEL)\nNow: Defender detained in Guatemala City (released on bail)"
     )
     assert await sam.say("Ana López released on bail") == ["3 copies will be updated."]
     await sam.say(f"/appeal update {REF} deadline")
@@ -304,7 +304,7 @@ async def test_a_change_voids_the_request_for_approval(app: App) -> None:
     await sam.say("Défenseure détenue")
     await sam.say("Ana López a été détenue.")
     assert await sam.say("Écrivez au procureur.") == [
-        f"{REF} saved (fr). Next: APPEAL translate, target, preview, then send.",
+        f"{REF} saved (French). Next: APPEAL translate, target, preview, then send.",
         f"This change cancels the request for approval: send {REF} again when it is ready.",
     ]
     await amina.say(f"/appeal approve {REF}")

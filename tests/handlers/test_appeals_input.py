@@ -60,7 +60,7 @@ async def test_drafting_in_arabic_with_a_language_chosen_by_button(app: App) -> 
     for answer in ("Défenseure détenue", "Ana López a été détenue.", "Écrivez au procureur."):
         await amina.say(answer)
     [saved] = await amina.press(1)  # the "No deadline" button
-    assert f"\u2068{REF}\u2069" in saved and "\u2068fr\u2069" in saved
+    assert f"\u2068{REF}\u2069" in saved and "\u2068الفرنسية\u2069" in saved
     async with app.sessions() as session:
         text = (await session.execute(select(AppealText))).scalar_one()
         appeal = (await session.execute(select(Appeal))).scalar_one()
@@ -83,7 +83,9 @@ async def test_language_given_with_the_command_and_links(app: App) -> None:
     assert [b.label for b in sam.last_buttons[0]][1] == "✓ Español"
     for answer in ("Defensora detenida", "Fue detenida.", "Escriban."):
         await sam.say(answer)
-    assert await sam.say("none") == [f"{REF} saved (es). Next: APPEAL translate, target, preview, then send."]
+    assert await sam.say("none") == [
+        f"{REF} saved (Spanish). Next: APPEAL translate, target, preview, then send."
+    ]
     # Link a collective letter (shown to readers) through the button and the step.
     await sam.say("/letter new")
     for answer in ("Attorney General", "We call for the release of Ana López.", f"{FUTURE}-01-31 12:00"):
@@ -125,10 +127,10 @@ async def test_bad_input(app: App) -> None:
         "Unknown target. Type all, a region, a working group or a language."
     ]
     assert await sam.say(f"/appeal translate {REF} klingon") == [
-        "Unknown language. Choose one of: en, es, fr, ar, pt."
+        "Unknown language. Choose one of: English, Spanish, French, Arabic, Portuguese."
     ]
     assert await sam.say(f"/appeal update {REF} en") == [
-        f"{REF} has not been sent: use APPEAL translate to change it."
+        f"{REF} has not been sent: use APPEAL translate {REF} to change it."
     ]
     assert await sam.say(f"/appeal followup {REF} news") == [f"{REF} has not been sent."]
     assert await sam.say(f"/appeal retract {REF}") == [f"{REF} has not been sent."]

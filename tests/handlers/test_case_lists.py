@@ -68,7 +68,7 @@ async def test_an_unknown_filter_lists_the_valid_ones(app: App) -> None:
         "an urgency: urgent, Immediate danger, Within days, Ongoing; or a country with cases: Chile, Peru."
     ]
     [arabic] = await chat(app, "amina").say("/cases xyz")
-    assert arabic.startswith("لا يوجد مرشّح") and "Chile, Peru" in arabic
+    assert arabic.startswith("لا يوجد مرشّح") and "Chile، Peru" in arabic
 
 
 async def test_assignment_is_shown_told_privately_and_on_the_timeline(any_app: App) -> None:

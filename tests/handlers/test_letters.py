@@ -126,7 +126,7 @@ async def test_refusals_deadline_and_forged_buttons(app: App) -> None:
     assert (await chat(app, "rafael").press_button(SIGN))[0].startswith("Apenas organizações verificadas")
     forged = Button("x", "sign-ok", "1:org")
     assert await chat(app, "rafael").press_button(forged) == [
-        "Este botão já não é válido: nada foi alterado. Escreva AJUDA para recomeçar."
+        "Este botão não é mais válido: nada foi alterado. Escreva AJUDA para recomeçar."
     ]
     assert await chat(app, "lucia").press_button(Button("x", "sign-ok", "999:org")) == [
         "Se terminó el plazo para firmar."
@@ -238,7 +238,7 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     await lucia.press("Firmar por ProDESC")
     sam = chat(app, "sam")
     answers = await sam.say(f"/letter translate {REF} es Pedimos la liberación inmediata de Ana López.")
-    assert answers == [f"{REF} saved (es).", "1 signer was told what changed."]
+    assert answers == [f"{REF} saved (Spanish).", "1 signer was told what changed."]
     async with app.sessions() as session:
         rows = (
             (await session.execute(select(Delivery).where(Delivery.subject == "letter:1:changed")))
@@ -250,7 +250,7 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
     [told] = rows
     assert told.chat_id == "dm-lucia"
     assert to_message(told).text == (
-        f"La carta colectiva {REF} que firmaste cambió. Así queda ahora; puedes retirar tu firma antes de la "
+        f"La carta colectiva {REF} que usted firmó cambió. Así queda ahora; puede retirar su firma antes de la "
         f"fecha límite con RETIRAR {REF}.\n\nA: Attorney General of Guatemala\n\n"
         "Pedimos la liberación inmediata de Ana López."
     )

@@ -54,10 +54,10 @@ async def test_publishing_needs_an_addressee_and_a_text(app: App) -> None:
     ]
     assert await sam.say("/grant 3 secretariat") == ["#3 is now: secretariat (was: member)."]  # Lucía
     assert await chat(app, "lucia").say(f"/letter publish {REF}") == [
-        f"{REF} todavía no se puede publicar: no tiene texto. Añádelo con LETTER edit {REF} text …."
+        f"{REF} todavía no se puede publicar: no tiene texto. Añádalo con CARTA editar {REF} texto …."
     ]
     assert await sam.say(f"/letter edit {REF} text We call for the release of Ana López.") == [
-        f"{REF} saved (en)."
+        f"{REF} saved (English)."
     ]
     *_, confirm = await sam.say(f"/letter publish {REF}")
     assert confirm == f"Publish {REF} as shown above?"
@@ -148,12 +148,12 @@ async def test_changes_after_publication_tell_only_the_signers_they_affect(app: 
     await joseph.press("Sign for Green Advocates")
     # A new Arabic text changes nothing that Lucía (es) or Joseph (en) read: nobody is told.
     assert await sam.say(f"/letter translate {REF} ar نحن المنظمات الأعضاء نطالب بالإفراج عن آنا لوبيز.") == [
-        f"{REF} saved (ar)."
+        f"{REF} saved (Arabic)."
     ]
     assert await rows(app, "letter:1:changed") == []
     # The Spanish text changes: only Lucía is told.
     assert await sam.say(f"/letter edit {REF} text es Pedimos la liberación inmediata de Ana López.") == [
-        f"{REF} saved (es).",
+        f"{REF} saved (Spanish).",
         "1 signer was told what changed.",
     ]
     [told] = await rows(app, "letter:1:changed")

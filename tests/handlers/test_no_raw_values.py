@@ -13,7 +13,9 @@ from bot.app import App
 from bot.config import LANGUAGES
 from bot.core.delivery import FailureKind
 from handlers.labels import AUDIT_LABELS, FAILURE_LABELS
+from handlers.report_steps import WHO
 from storage.appeals import TWO_PERSON_RULE
+from storage.cases import CaseRepository
 from storage.models import Person
 from storage.targeting import REGIONS, WORKING_GROUPS
 from tests.handlers.test_appeals import draft
@@ -39,6 +41,23 @@ def internal_keys() -> list[str]:
 
 # A language code shown as a value: «(es)», «• fr:», an isolated «ar».
 CODE = re.compile(r"(?:\(|•\s|\u2068)(?:" + "|".join(LANGUAGES) + r")(?:\)|:|\u2069)")
+# Who is at risk, as a report stores it («me», «person — Ana»), shown after a heading or copied into a draft.
+AT_RISK = re.compile(r"(?:^|:\s|\u2068)(?:" + "|".join(WHO) + r")(?:\s—|:|\u2069|$)", re.MULTILINE)
+
+
+async def cases_at_risk(app: App) -> list[str]:
+    """Two reports the whole network may read, names publishable: one about the reporter, one with names."""
+    references = []
+    async with app.sessions() as session, session.begin():
+        persons = (await session.execute(select(Person))).scalars()
+        rafael = next(p for p in persons if p.display_name == "Rafael Souza")
+        for at_risk in ("me", "person — Ana López"):
+            case = await CaseRepository(session).create(
+                at_risk=at_risk, what_happened="Threatened at home.", consent="network", names_publishable=True,
+                country="BR", threat_type="attack", urgency="days", reporter_id=rafael.id,
+            )  # fmt: skip
+            references.append(case.reference)
+    return references
 
 
 async def reads(app: App, key: str, language: str) -> None:
@@ -53,6 +72,7 @@ async def test_no_internal_key_in_any_reply(app: App, language: str) -> None:
     await publish(app)  # the network, and a published letter signed by nobody yet
     sam = chat(app, "sam")
     await draft(app, sam)
+    at_risk = await cases_at_risk(app)
     for key in ("sam", "lucía", "joseph", "rafael"):
         await reads(app, key, language)
     replies: list[str] = []
@@ -63,6 +83,10 @@ async def test_no_internal_key_in_any_reply(app: App, language: str) -> None:
         "/settings two-person on", "/cases", "/case", "/channel",
     ]  # fmt: skip
     year = LETTER.split("-")[1]
+    for reference in at_risk:
+        secretariat += [f"/case {reference}", f"/case {reference} appeal", f"/case {reference} letter"]
+    secretariat += ["/appeal preview UA-{year}-002", "/appeal preview UA-{year}-003",
+                    "/letter preview CL-{year}-002", "/letter preview CL-{year}-003"]  # fmt: skip
     for command in secretariat:
         replies += await sam.say(command.format(year=year))
     for key, commands in (("lucia", ["/help", "/subscribe"]), ("rafael", ["/help", "/mycases"])):
@@ -72,6 +96,7 @@ async def test_no_internal_key_in_any_reply(app: App, language: str) -> None:
     keys = internal_keys()
     leaks = [(key, reply) for reply in replies for key in keys if key in reply]
     leaks += [(match.group(), reply) for reply in replies for match in CODE.finditer(reply)]
+    leaks += [(match.group(), reply) for reply in replies for match in AT_RISK.finditer(reply)]
     assert leaks == []
 
 

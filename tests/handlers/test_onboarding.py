@@ -57,7 +57,7 @@ async def test_help_lists_only_what_the_role_may_use(app: App) -> None:
     [secretariat_help] = await chat(app, "sam").say("/help")
     assert "VERIFICAR" not in defender_help and "CONCEDER" not in defender_help
     assert "• VERIFY — verify an organisation and confirm its members" in secretariat_help
-    assert "• ADERIR — indicar a que organização pertence" in defender_help  # Rafael reads Portuguese
+    assert "• ADERIR — informar a qual organização você pertence" in defender_help  # Rafael reads Portuguese
 
 
 async def test_localised_command_words_work_as_plain_text(app: App) -> None:

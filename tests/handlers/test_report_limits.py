@@ -158,7 +158,7 @@ async def test_control_characters_are_removed_and_the_report_is_sent_on_every_st
     await person.say("Alta\x00mira\x1b[31m, Pará")
     await person.press(1)
     assert await person.say("a" * 3001) == [
-        "A sua resposta é longa demais: escreva-a em 3.000 caracteres no máximo (tem 3.001)."
+        "Sua resposta é longa demais: escreva no máximo 3.000 caracteres (ela tem 3.001)."
     ]
     await person.say("Ameaças\x00 na rádio")
     await person.say("Ontem")

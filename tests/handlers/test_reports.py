@@ -205,7 +205,7 @@ async def test_nothing_sensitive_on_disk_and_purge_and_rotation(app: App, tmp_pa
 
     # Erasing the reporter keeps the case, without its contact.
     await reporter.say("/forget")  # type: ignore[attr-defined]
-    await reporter.press("Apagar os meus dados")  # type: ignore[attr-defined]
+    await reporter.press("Apagar meus dados")  # type: ignore[attr-defined]
     async with app.sessions() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         assert case.contact is None and case.what_happened == WHAT
@@ -260,14 +260,15 @@ async def test_link_and_start_an_appeal_or_letter_from_a_case(app: App) -> None:
     [letter] = await sam.say(f"/case SOS-{YEAR}-0001 letter")
     assert (
         letter
-        == f"CL-{YEAR}-001 drafted from SOS-{YEAR}-0001 with the report's text. Review it before sending."
-    )
+        == f"CL-{YEAR}-001 drafted from SOS-{YEAR}-0001 with the report's text, in Portuguese. Review it before "
+        "sending."
+    )  # Rafael wrote it in Portuguese: it is the letter's Portuguese text
     async with app.sessions() as session:
         from storage.models import LetterText
 
-        body = (await session.execute(select(LetterText.body))).scalar_one()
+        body, language = (await session.execute(select(LetterText.body, LetterText.language))).one()
         appeal = (await session.execute(select(Appeal))).scalar_one()
-    assert body == f"{NAMES}: {WHAT}" and appeal.case_id == 1
+    assert (body, language) == (f"{NAMES}: {WHAT}", "pt") and appeal.case_id == 1
     await sam.say("/appeal new")
     for answer in ("t", "w", "d", "-"):
         await sam.say(answer)
