@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.i18n import N_, Translator
 from handlers.countries import country_name
-from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY
+from handlers.report_steps import CONSENT, SUPPORT, THREATS, URGENCY, WHO
 from storage.cases import CaseRepository
 from storage.models import Case, CaseEvent, Person
 from storage.targeting import private_target
@@ -37,6 +37,14 @@ def threat_label(t: Translator, case: Case) -> str:
 def urgency_label(t: Translator, case: Case) -> str:
     """The case's urgency in ``t``'s language."""
     return t.gettext(URGENCY.get(case.urgency or "ongoing", N_("Ongoing")))
+
+
+def at_risk_label(t: Translator, case: Case) -> str:
+    """Who is at risk: the reporter's choice by its label, then the names they gave (``—`` when none)."""
+    who, _, names = (case.at_risk or "").partition(" — ")
+    if who not in WHO:  # an older free-text answer: shown as written
+        return case.at_risk or "—"
+    return " — ".join(filter(None, (t.gettext(WHO[who]), names)))
 
 
 def member_name(t: Translator, person: Person | None) -> str:
@@ -73,6 +81,19 @@ async def list_line(ctx: Context, case: Case) -> str:
 
 async def full_view(ctx: Context, case: Case) -> str:
     """The whole case, for one secretariat member's private chat."""
+    lines = await detail_lines(ctx, case)
+    entries = await CaseRepository(ctx.store.session).timeline(case)
+    if entries:
+        lines.append(ctx._("Timeline:"))
+        lines += [await timeline_line(ctx, entry) for entry in entries]
+    return "\n".join(lines)
+
+
+async def detail_lines(ctx: Context, case: Case) -> list[str]:
+    """The case's details, one labelled line each (the chat's view and the dashboard's case page).
+
+    The reporter appears only by their language: never a name, a username or a platform id.
+    """
     t = ctx.t
     assignee = await ctx.store.persons.get(case.assignee_id) if case.assignee_id else None
     reporter = (
@@ -80,12 +101,12 @@ async def full_view(ctx: Context, case: Case) -> str:
         if case.reporter_id
         else None
     )
-    lines = [
+    return [
         ctx._("{reference} ({status})", reference=case.reference, status=status_label(t, case.status)),
         ctx._("Reported on: {date}", date=t.format_datetime(case.created_at, "medium")),
         ctx._("Reporter's language: {language}", language=language_name(t, reporter.language if reporter else None)),
         ctx._("Assigned to: {assignee}", assignee=member_name(t, assignee) if assignee else ctx._("nobody yet")),
-        ctx._("At risk: {value}", value=case.at_risk or "—"),
+        ctx._("At risk: {value}", value=at_risk_label(t, case)),
         ctx._("Country and place: {country}, {place}", country=country_name(case.country, ctx.locale), place=case.place or "—"),
         ctx._("Threat: {value}", value=threat_label(t, case)),
         ctx._("What happened: {text}", text=case.what_happened or "—"),
@@ -98,15 +119,10 @@ async def full_view(ctx: Context, case: Case) -> str:
         ctx._("Contact: {value}", value=case.contact or ctx._("Only in this chat")),
         ctx._("Who may see it: {value}", value=ctx._(CONSENT.get(case.consent, N_("The secretariat only")))),
     ]  # fmt: skip
-    entries = await CaseRepository(ctx.store.session).timeline(case)
-    if entries:
-        lines.append(ctx._("Timeline:"))
-        lines += [await _timeline_line(ctx, entry) for entry in entries]
-    return "\n".join(lines)
 
 
-async def _timeline_line(ctx: Context, entry: CaseEvent) -> str:
-    """One timeline entry; the reporter's own entries never name them."""
+async def timeline_line(ctx: Context, entry: CaseEvent) -> str:
+    """One timeline entry, its kind in words; the reporter's own entries never name them."""
     t = ctx.t
     when = t.format_datetime(entry.created_at, "short")
     actor = member_name(t, await ctx.store.persons.get(entry.actor_id)) if entry.actor_id else "—"
