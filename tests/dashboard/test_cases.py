@@ -25,8 +25,9 @@ REFERENCE = re.compile(r'href="/dashboard/cases/(SOS-[\d-]+)"')
 
 
 @pytest.fixture
-async def dashboard(app: App) -> AsyncIterator[Dashboard]:
-    async for served in dashboard_fixture(app):
+async def dashboard(any_app: App) -> AsyncIterator[Dashboard]:
+    """The dashboard on SQLite and on PostgreSQL (the inbox's ordering and search are SQL)."""
+    async for served in dashboard_fixture(any_app):
         yield served
 
 
