@@ -12,24 +12,33 @@ from storage.models import Case
 from storage.targeting import private_target
 
 
-async def link(ctx: Context, case: Case, reference: str) -> None:
-    """``case REF link UA-…|CL-…``: tie an appeal or a letter to the case."""
+async def link(ctx: Context, case: Case, reference: str) -> bool:
+    """``case REF link UA-…|CL-…`` (and the case page's form): tie an appeal or a letter to the case.
+
+    Returns:
+        False when no appeal or letter has ``reference``.
+    """
     appeal = await AppealRepository(ctx.store.session).by_reference(reference)
     letter = await LetterRepository(ctx.store.session).by_reference(reference)
     target = appeal or letter
     if target is None:
         ctx.reply(ctx._("No appeal or letter has the reference {reference}.", reference=reference.upper()))
-        return
+        return False
     target.case_id = case.id
     await ctx.audit("case.link", f"case:{case.id}", to=target.reference)
     ctx.reply(ctx._("{case} is linked to {reference}.", case=case.reference, reference=target.reference))
+    return True
 
 
-async def start_from_case(ctx: Context, case: Case, kind: str) -> None:
+async def start_from_case(ctx: Context, case: Case, kind: str) -> str:
     """A draft appeal or letter; the report's text is copied only when the reporter allowed the network.
 
     What is copied goes under the language the report was written in (the reporter's), with the threat and
-    the country named in that language; a draft with nothing copied is in the author's language.
+    the country named in that language; a draft with nothing copied is in the author's language. The chat's
+    ``case REF appeal|letter`` and the dashboard's case page both start drafts here.
+
+    Returns:
+        The draft's reference.
     """
     shareable = case.consent == "network"
     language = await _report_language(ctx, case) if shareable else ctx.locale
@@ -60,6 +69,7 @@ async def start_from_case(ctx: Context, case: Case, kind: str) -> None:
     else:
         ctx.reply(ctx._("{reference} drafted for {case}. The reporter did not allow sharing beyond the secretariat: "
                         "nothing from the report was copied.", reference=reference, case=case.reference))  # fmt: skip
+    return reference
 
 
 async def _report_language(ctx: Context, case: Case) -> str:

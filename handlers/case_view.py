@@ -86,6 +86,19 @@ async def list_line(ctx: Context, case: Case) -> str:
 
 async def full_view(ctx: Context, case: Case) -> str:
     """The whole case, for one secretariat member's private chat."""
+    lines = await detail_lines(ctx, case)
+    entries = await CaseRepository(ctx.store.session).timeline(case)
+    if entries:
+        lines.append(ctx._("Timeline:"))
+        lines += [await timeline_line(ctx, entry) for entry in entries]
+    return "\n".join(lines)
+
+
+async def detail_lines(ctx: Context, case: Case) -> list[str]:
+    """The case's details, one labelled line each (the chat's view and the dashboard's case page).
+
+    The reporter appears only by their language: never a name, a username or a platform id.
+    """
     t = ctx.t
     assignee = await ctx.store.persons.get(case.assignee_id) if case.assignee_id else None
     reporter = (
@@ -93,7 +106,7 @@ async def full_view(ctx: Context, case: Case) -> str:
         if case.reporter_id
         else None
     )
-    lines = [
+    return [
         ctx._("{reference} ({status})", reference=case.reference, status=status_label(t, case.status)),
         ctx._("Reported on: {date}", date=t.format_datetime(case.created_at, "medium")),
         ctx._("Reporter's language: {language}", language=language_name(t, reporter.language if reporter else None)),
@@ -111,15 +124,10 @@ async def full_view(ctx: Context, case: Case) -> str:
         ctx._("Contact: {value}", value=case.contact or ctx._("Only in this chat")),
         ctx._("Who may see it: {value}", value=ctx._(CONSENT.get(case.consent, N_("The secretariat only")))),
     ]  # fmt: skip
-    entries = await CaseRepository(ctx.store.session).timeline(case)
-    if entries:
-        lines.append(ctx._("Timeline:"))
-        lines += [await _timeline_line(ctx, entry) for entry in entries]
-    return "\n".join(lines)
 
 
-async def _timeline_line(ctx: Context, entry: CaseEvent) -> str:
-    """One timeline entry; the reporter's own entries never name them."""
+async def timeline_line(ctx: Context, entry: CaseEvent) -> str:
+    """One timeline entry, its kind in words; the reporter's own entries never name them."""
     t = ctx.t
     when = t.format_datetime(entry.created_at, "short")
     actor = member_name(t, await ctx.store.persons.get(entry.actor_id)) if entry.actor_id else "—"

@@ -3,30 +3,27 @@ notes and replies to the reporter).
 
 Secretariat commands work only in a private chat or the triage channel. A case's details never go to a
 group: ``CASE REF`` and the Open button answer the asking member privately, and the group gets a short note.
-Reading a case is audited; status changes and assignments go on the case's timeline.
+Reading a case is audited; status changes and assignments go on the case's timeline. What a command does to
+a case is :mod:`handlers.case_ops`, which the dashboard's case pages call too.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core import revisions
 from bot.core.commands import pgettext
 from bot.core.context import Context
 from bot.core.events import Button, Event
-from bot.core.i18n import N_, translator
+from bot.core.i18n import N_
 from bot.core.router import SECRETARIAT, Router, UsageError
-from handlers import case_drafts, case_relay
-from handlers.case_relay import tell_reporter
-from handlers.case_view import STATUS_LABELS, full_view, list_line, member_name, status_label
+from handlers import case_drafts, case_ops, case_relay
+from handlers.case_view import STATUS_LABELS, full_view, list_line, status_label
 from handlers.countries import country_name, search
 from handlers.labels import join, parse_value
 from handlers.privately import answer_privately
 from handlers.report_steps import URGENCY
 from storage.cases import PAGE, STATUSES, URGENCIES, CaseRepository
-from storage.models import Case, Channel, ChannelKind, Role, utcnow
-from storage.outbox import NORMAL
-from storage.targeting import private_target
+from storage.models import Case, Channel, ChannelKind
 
 router = Router().include(case_relay.router)
 MORE_ACTION = "cases-more"
@@ -52,10 +49,7 @@ async def _allowed_here(ctx: Context) -> bool:
 
 
 async def _case(ctx: Context, reference: str) -> Case | None:
-    case = await CaseRepository(ctx.store.session).by_reference(reference) if reference else None
-    if case is None:
-        ctx.reply(ctx._("No case has the reference {reference}.", reference=reference.upper() or "—"))
-    return case
+    return await case_ops.find(ctx, reference)
 
 
 FILTER_WORDS = {"mine": pgettext("case filter", "mine"), "urgent": pgettext("case filter", "urgent")}
@@ -209,7 +203,7 @@ async def open_case(ctx: Context, event: Event) -> None:
 async def _show(ctx: Context, case: Case) -> None:
     if not await answer_privately(ctx):
         return
-    await ctx.audit("case.read", f"case:{case.id}")
+    await case_ops.read(ctx, case)
     ctx.reply(await full_view(ctx, case))
 
 
@@ -225,22 +219,8 @@ async def status(ctx: Context, event: Event) -> None:
         ctx.reply(ctx._("Usage: STATUS reference status ({statuses}).", statuses=statuses))
         return
     case = await _case(ctx, words[0])
-    if case is None:
-        return
-    old, case.status = case.status, new
-    case.closed_at = utcnow() if case.status == "closed" else None
-    await CaseRepository(ctx.store.session).add_event(case, "status", ctx.person.id, case.status)
-    await ctx.audit("case.status", f"case:{case.id}", old=old, new=case.status)
-    await tell_reporter(
-        ctx, case, lambda lang: translator(lang).gettext(
-            "Your report {reference} is now: {status}.",
-            reference=case.reference,
-            status=translator(lang).gettext(STATUS_LABELS[case.status]),
-        )
-    )  # fmt: skip
-    ctx.reply(
-        ctx._("{reference} is now: {status}.", reference=case.reference, status=status_label(ctx.t, new))
-    )
+    if case is not None:
+        await case_ops.set_status(ctx, case, new)
 
 
 @router.command("assign", roles=SECRETARIAT, summary=N_("assign a case: ASSIGN reference number"))
@@ -253,33 +233,10 @@ async def assign(ctx: Context, event: Event) -> None:
     if case is None:
         return
     number = words[1].lstrip("#") if len(words) == 2 else ""
-    person = await ctx.store.persons.get(int(number)) if number.isdigit() else None
-    if person is None or person.role != Role.SECRETARIAT or person.erased_at is not None:
+    if not number.isdigit():
         ctx.reply(ctx._("Cases are assigned to secretariat members: type PEOPLE to see their numbers."))
         return
-    case.assignee_id = person.id
-    await CaseRepository(ctx.store.session).add_event(case, "assign", ctx.person.id, str(person.id))
-    await ctx.audit("case.assign", f"case:{case.id}", assignee=person.id)
-    ctx.reply(ctx._("{reference} is assigned to {assignee}.", reference=case.reference,
-                    assignee=member_name(ctx.t, person)))  # fmt: skip
-    if person.id == ctx.person.id:
-        return
-    target = await private_target(ctx.store.session, person.id, ctx.settings.default_language)
-    if target is None:
-        return
-    t = translator(target.language)
-    await ctx.fan_out(
-        f"case:{case.id}:assigned",
-        target,
-        t.gettext(
-            "{author} assigned {reference} to you. Type CASE {reference} to read it.",
-            author=member_name(t, ctx.person),
-            reference=case.reference,
-        ),
-        [[Button(t.gettext("Open"), "case-open", str(case.id))]],
-        priority=NORMAL,
-        revision=revisions.per_fact(len(await CaseRepository(ctx.store.session).timeline_ids(case.id))),
-    )
+    await case_ops.assign(ctx, case, int(number))
 
 
 @router.command("note", roles=SECRETARIAT, summary=N_("add a note to a case: NOTE reference text"))
@@ -293,9 +250,7 @@ async def note(ctx: Context, event: Event) -> None:
         if case is not None:
             ctx.reply(ctx._("Usage: NOTE reference text."))
         return
-    await CaseRepository(ctx.store.session).add_event(case, "note", ctx.person.id, text.strip())
-    await ctx.audit("case.note", f"case:{case.id}")
-    ctx.reply(ctx._("Note added to {reference}.", reference=case.reference))
+    await case_ops.add_note(ctx, case, text)
 
 
 @router.command("reply", roles=SECRETARIAT, summary=N_("write to a case's reporter: REPLY reference text"))
@@ -309,19 +264,4 @@ async def reply(ctx: Context, event: Event) -> None:
         if case is not None:
             ctx.reply(ctx._("Usage: REPLY reference text."))
         return
-    await CaseRepository(ctx.store.session).add_event(case, "to_reporter", ctx.person.id, text.strip())
-    await ctx.audit("case.reply", f"case:{case.id}")
-    sent = await tell_reporter(
-        ctx,
-        case,
-        lambda lang: translator(lang).gettext(
-            "Message from the secretariat about {reference}:\n{text}",
-            reference=case.reference,
-            text=text.strip(),
-        ),
-        answerable=True,
-    )
-    if sent:
-        ctx.reply(ctx._("Sent to the reporter of {reference}.", reference=case.reference))
-    else:
-        ctx.reply(ctx._("The reporter of {reference} can no longer be reached.", reference=case.reference))
+    await case_ops.reply_to_reporter(ctx, case, text)

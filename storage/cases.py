@@ -29,6 +29,10 @@ class CaseFilter:
     urgency: str | None = None
     country: str | None = None
     assignee_id: int | None = None
+    threat_type: str | None = None
+    unassigned: bool = False  # only cases nobody has been given
+    reference: str | None = None  # part of a reference, as searched on the dashboard
+    every_status: bool = False  # resolved and closed ones too, when no status is given
 
 
 class CaseRepository:
@@ -76,15 +80,30 @@ class CaseRepository:
         return CaseFilter(country=country) if country else None
 
     async def listing(
-        self, spec: CaseFilter, page: int = 1, per_page: int = PAGE
+        self, spec: CaseFilter, page: int = 1, per_page: int = PAGE, new_first: bool = False
     ) -> tuple[Sequence[Case], int]:
         """Cases matching ``spec`` (open ones unless a status is asked), most urgent first, then oldest first.
+
+        Args:
+            spec: the filter.
+            page: which page (from 1).
+            per_page: how many cases a page holds.
+            new_first: cases that need triage (status ``new``) before all others (the dashboard's inbox).
 
         Returns:
             One page of cases and how many match in all.
         """
-        condition = Case.status == spec.status if spec.status else Case.status.in_(OPEN)
-        query = select(Case).where(condition)
+        query = select(Case)
+        if spec.status:
+            query = query.where(Case.status == spec.status)
+        elif not spec.every_status:
+            query = query.where(Case.status.in_(OPEN))
+        if spec.threat_type:
+            query = query.where(Case.threat_type == spec.threat_type)
+        if spec.unassigned:
+            query = query.where(Case.assignee_id.is_(None))
+        if spec.reference:
+            query = query.where(Case.reference.contains(spec.reference.strip().upper(), autoescape=True))
         if spec.urgency:
             query = query.where(Case.urgency == spec.urgency)
         if spec.country:
@@ -97,7 +116,10 @@ class CaseRepository:
         rank = sql_case(
             *((Case.urgency == key, position) for position, key in enumerate(URGENCIES)), else_=len(URGENCIES)
         )
-        ordered = query.order_by(rank, Case.created_at, Case.id).offset((max(page, 1) - 1) * per_page)
+        order = [rank, Case.created_at, Case.id]
+        if new_first:
+            order.insert(0, sql_case((Case.status == "new", 0), else_=1))
+        ordered = query.order_by(*order).offset((max(page, 1) - 1) * per_page)
         found = (await self.session.execute(ordered.limit(per_page))).scalars().all()
         return found, total
 
