@@ -235,3 +235,30 @@ async def test_an_unknown_reference_is_not_found(dashboard: Dashboard) -> None:
     async with await signed_in(dashboard, "sam") as client:
         status, html = await page(client, f"{dashboard.base}/dashboard/appeals/UA-1999-999")
     assert status == 404 and "No appeal has the reference UA-1999-999." in html
+
+
+async def test_a_sent_appeals_text_change_waits_for_the_second_member(dashboard: Dashboard) -> None:
+    app = dashboard.app
+    await setup_network(app)
+    sam = chat(app, "sam")
+    await draft(app, sam)
+    await sam.say(f"/appeal target {REF} language:en")
+    await sam.say(f"/appeal send {REF}")
+    await mark_delivered(app)
+    await sam.say("/settings two-person on")
+    async with await signed_in(dashboard, "sam") as client:
+        _, html = await post(
+            client,
+            dashboard,
+            f"/dashboard/appeals/{REF}/text",
+            language="en",
+            title="Defender released on bail",
+        )
+        assert f"The change to {REF} waits for a second secretariat member" in html
+        assert "The change waiting for approval" in html and "UPDATED" in html
+    assert [row.status for row in await deliveries(app) if row.operation == "edit"] == ["held"]
+    async with await signed_in(dashboard, "amina") as client:
+        await post(client, dashboard, f"/dashboard/appeals/{REF}/approve")
+    assert [row.status for row in await deliveries(app) if row.operation == "edit"] == ["pending"]
+    assert (await appeal(app)).status == "updated"
+    assert {"appeal.update", "appeal.submit", "appeal.approve"} <= set(await actions(app))
