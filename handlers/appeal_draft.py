@@ -243,16 +243,23 @@ async def _deadline(ctx: Context, event: Event) -> None:
         found.deadline = deadline
         await _after_change(ctx, found, None)
         return
+    await ctx.end_flow()
+    await create(ctx, data["language"], data["title"], data["what"], data["todo"], deadline)
+
+
+async def create(
+    ctx: Context, language: str, title: str, what: str, todo: str, deadline: datetime | None = None
+) -> Appeal:
+    """A new draft with its first text (the chat's drafting conversation and the dashboard end here)."""
     found = await repo(ctx).create(ctx.person.id)
     found.deadline = deadline
-    await repo(ctx).set_text(found.id, data["language"], data["title"], data["what"], data["todo"])
-    await ctx.end_flow()
-    await ctx.audit("appeal.new", f"appeal:{found.id}", language=data["language"])
+    await repo(ctx).set_text(found.id, language, title, what, todo)
+    await ctx.audit("appeal.new", f"appeal:{found.id}", language=language)
     ctx.reply(
         ctx._(
             "{reference} saved ({language}). Next: {translate}, {target}, {preview}, then {send}.",
             reference=found.reference,
-            language=ctx.t.language_name(data["language"]),
+            language=ctx.t.language_name(language),
             **next_steps(ctx.t, "appeal", "translate", "target", "preview", "send"),
         ),
         [
@@ -262,6 +269,7 @@ async def _deadline(ctx: Context, event: Event) -> None:
             ]
         ],
     )
+    return found
 
 
 async def _save_text(ctx: Context) -> None:
@@ -273,11 +281,37 @@ async def _save_text(ctx: Context) -> None:
     if _gone(ctx, found, data["reference"]):
         return
     assert found is not None
-    language = data["language"]
+    await save_text(ctx, found, data["language"], data.get("title", ""), data.get("what", ""),
+                    data.get("todo", ""))  # fmt: skip
+
+
+async def save_text(ctx: Context, found: Appeal, language: str, title: str, what: str, todo: str) -> bool:
+    """Add or replace the text in ``language`` (``APPEAL translate`` / ``update`` and the dashboard end here).
+
+    A field left empty keeps the existing text's; a new language needs all three. A sent appeal's copies
+    are then edited everywhere (under the two-person rule, held for approval).
+
+    Returns:
+        False (and said why) when nothing was saved.
+    """
+    if _gone(ctx, found, found.reference):
+        return False
+    values = {"title": title.strip(), "what": what.strip(), "todo": todo.strip()}
+    for field, text in values.items():
+        if len(text) > LIMITS[field]:
+            ctx.reply(ctx._("Please keep it under {limit} characters (this has {length}).",
+                            limit=LIMITS[field], length=len(text)))  # fmt: skip
+            return False
     existing = (await repo(ctx).texts(found.id)).get(language)
-    title, what, todo = (data.get(f) or _current(existing, f) for f in FIELDS)
-    await repo(ctx).set_text(found.id, language, title, what, todo)
+    merged = [values[f] or _current(existing, f) for f in FIELDS]
+    missing = [f for f, text in zip(FIELDS, merged, strict=True) if not text]
+    if missing:
+        ctx.reply(ctx._("The text in {language} needs a title, what happened and what to do.",
+                        language=ctx.t.language_name(language)))  # fmt: skip
+        return False
+    await repo(ctx).set_text(found.id, language, *merged)
     await _after_change(ctx, found, language)
+    return True
 
 
 def _gone(ctx: Context, found: Appeal | None, reference: str) -> bool:

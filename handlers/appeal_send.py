@@ -11,6 +11,7 @@ from bot.core.events import Button, Event
 from bot.core.i18n import translator
 from bot.core.outbox_api import Message
 from bot.core.router import SECRETARIAT, Router, typed
+from bot.dashboard.links import WEB_PLATFORM
 from handlers import appeal_approval, reach
 from handlers.appeal_common import (
     APPROVE_ACTION,
@@ -27,7 +28,7 @@ from handlers.labels import parse_target, target_label
 from storage.appeals import TWO_PERSON_RULE, setting, subject
 from storage.models import Appeal
 from storage.outbox import URGENT, Target
-from storage.targeting import private_target, recipients
+from storage.targeting import TargetSpec, private_target, recipients
 
 router = Router()
 SEND_ACTION = "appeal-send"
@@ -51,13 +52,19 @@ async def set_target(ctx: Context, found: Appeal, args: list[str]) -> None:
     if spec is None:
         ctx.reply(ctx._("Unknown target. Type all, a region, a working group or a language."))
         return
+    if await retarget(ctx, found, spec):
+        await preview(ctx, found, [])
+
+
+async def retarget(ctx: Context, found: Appeal, spec: TargetSpec) -> bool:
+    """Who the appeal goes to (the chat's ``APPEAL target`` and the dashboard); False when already sent."""
     if found.status not in ("draft", "awaiting"):
         ctx.reply(ctx._("{reference} was already sent.", reference=found.reference))
-        return
+        return False
     found.target = spec.as_json()
     await ctx.audit("appeal.target", f"appeal:{found.id}", target=str(spec))
     await reopen(ctx, found)
-    await preview(ctx, found, [])
+    return True
 
 
 async def preview(ctx: Context, found: Appeal, args: list[str]) -> None:
@@ -214,13 +221,15 @@ async def fan_out(ctx: Context, found: Appeal) -> int:
     fallback = sum(r.fallback for r in found_recipients)
     await ctx.audit("appeal.send", f"appeal:{found.id}", targets=len(found_recipients), fallback=fallback)
     # The status message goes through the outbox too: the worker edits it live as copies are delivered.
-    here = Target(ctx.chat.platform, ctx.chat.chat_id, ctx.locale, ctx.chat.workspace, ctx.chat.kind)
-    await ctx.fan_out(
-        f"{subject(found.id)}:status",
-        here,
-        await status_text(ctx.store.session, found, ctx.t),
-        refresh_button(found, ctx.locale),
-    )
+    # The dashboard is no chat to post it to: its delivery page is the live status there.
+    if ctx.chat.platform != WEB_PLATFORM:
+        here = Target(ctx.chat.platform, ctx.chat.chat_id, ctx.locale, ctx.chat.workspace, ctx.chat.kind)
+        await ctx.fan_out(
+            f"{subject(found.id)}:status",
+            here,
+            await status_text(ctx.store.session, found, ctx.t),
+            refresh_button(found, ctx.locale),
+        )
     ctx.reply(
         ctx.ngettext(
             "{reference} is on its way to {n} target.",

@@ -197,6 +197,7 @@ AUDIT_LABELS: dict[str, str] = {
     "appeal.link": N_("linked an appeal"),
     "appeal.new": N_("drafted an appeal"),
     "appeal.retract": N_("retracted an appeal"),
+    "appeal.retry": N_("sent an appeal's failed copies again"),
     "appeal.send": N_("sent an appeal"),
     "appeal.submit": N_("submitted an appeal for approval"),
     "appeal.target": N_("chose an appeal's target"),

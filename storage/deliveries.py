@@ -34,7 +34,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Channel, Delivery, EncryptedText, utcnow
-from storage.outbox import DELETE, ERASE, Target
+from storage.outbox import DELETE, ERASE, Target, notify_queued
 
 PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
 UNDELIVERED = (PENDING, LEASED)
@@ -310,6 +310,27 @@ async def status(session: AsyncSession, subject: str, operation: str = "send") -
         if state == FAILED:
             counts.failures[(error or "unknown").split(":")[0]] += count
     return counts
+
+
+async def requeue_failed(session: AsyncSession, subject: str, operation: str = "send") -> int:
+    """Give a subject's failed rows a new chance, due now (a person asked for it); returns how many."""
+    requeued = (
+        (
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.subject == subject, Delivery.operation == operation, Delivery.status == FAILED
+                )
+                .values(status=PENDING, next_attempt_at=utcnow(), lease_until=None, attempts=0)
+                .returning(Delivery.platform)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await notify_queued(session, set(requeued))
+    return len(requeued)
 
 
 async def pending_subjects(session: AsyncSession) -> Sequence[str]:

@@ -146,6 +146,10 @@ class Outbox:
             self.session, subject, payloads, revision=revision, priority=priority
         )
 
+    async def retry_failed(self, subject: str) -> int:
+        """Send again every copy of ``subject`` that failed (its last error stays until it goes); how many."""
+        return await deliveries.requeue_failed(self.session, subject)
+
     async def delete(self, subject: str, target: Target, revision: int) -> bool:
         """Delete the message sent (or recorded by receipt) under ``subject`` to ``target``, durably."""
         row = await OutboxRepository(self.session).enqueue(

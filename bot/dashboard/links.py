@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import Settings
 
 PREFIX = "/dashboard"
+WEB_PLATFORM = "web"  # the platform of a dashboard Context's chat: answers there become notices
 
 
 def base_url(settings: Settings) -> str:

@@ -25,8 +25,8 @@ from bot.core.commands import localised_word
 from bot.core.context import Context
 from bot.core.events import Actor, ChatRef, CommandEvent, OutgoingMessage
 from bot.core.i18n import Translator, current
-from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import VISIT_KEY, WEB_PLATFORM, Visit, field, form, redirect, render, visit
+from bot.dashboard.links import PREFIX, WEB_PLATFORM
+from bot.dashboard.visit import VISIT_KEY, Visit, field, form, redirect, render, visit
 from storage.dashboard_logins import DashboardLogins, DashboardSession
 from storage.languages import LANGUAGES
 from storage.outbox import URGENT, Target

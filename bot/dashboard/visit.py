@@ -24,8 +24,6 @@ from storage.dashboard_logins import DashboardSession
 from storage.models import Person
 from storage.repositories import Store
 
-WEB_PLATFORM = "web"  # the platform of a dashboard Context's chat: answers there become notices
-
 
 @dataclass
 class Visit:
