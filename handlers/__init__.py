@@ -42,6 +42,6 @@ def build_router() -> Router:
 
 def build_web_routes() -> list[RouteDef]:
     """Every feature's dashboard routes (relative to the dashboard's prefix)."""
-    from handlers import overview_web
+    from handlers import audit_web, letters_web, overview_web
 
-    return [*overview_web.routes]
+    return [*overview_web.routes, *letters_web.routes, *audit_web.routes]
