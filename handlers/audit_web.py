@@ -26,7 +26,11 @@ from storage.models import Appeal, AuditEntry, Case, Letter, Person
 routes = web.RouteTableDef()
 
 PAGE = 50
-REFERENCED = {"case": Case, "appeal": Appeal, "letter": Letter}  # subjects shown (and found) by reference
+REFERENCED: dict[str, type[Case] | type[Appeal] | type[Letter]] = {
+    "case": Case,
+    "appeal": Appeal,
+    "letter": Letter,
+}  # subjects shown (and found) by reference
 SUBJECT = re.compile(r"^\s*([a-z]+)\s*[:#]?\s*(\d+)\s*$", re.I)
 
 
@@ -88,7 +92,7 @@ async def _subject_keys(session: AsyncSession, typed: str) -> list[str] | None:
     return None
 
 
-async def _filtered(session: AsyncSession, filters: Filters, t: Translator) -> Select[tuple[AuditEntry]]:
+async def _filtered(session: AsyncSession, filters: Filters, t: Translator) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if filters.actor.isdigit():
         query = query.where(AuditEntry.actor_id == int(filters.actor))
@@ -126,7 +130,9 @@ async def _references(session: AsyncSession, subjects: set[str]) -> dict[str, st
     """``letter:3`` → ``CL-2026-003`` for the cases, appeals and letters on the page."""
     found: dict[str, str] = {}
     for kind, model in REFERENCED.items():
-        ids = {int(s.split(":")[1]) for s in subjects if s.startswith(f"{kind}:") and s.split(":")[1].isdigit()}
+        ids = {
+            int(s.split(":")[1]) for s in subjects if s.startswith(f"{kind}:") and s.split(":")[1].isdigit()
+        }
         if ids:
             rows = await session.execute(select(model.id, model.reference).where(model.id.in_(ids)))
             found.update({f"{kind}:{i}": ref for i, ref in rows})
