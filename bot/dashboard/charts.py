@@ -45,11 +45,12 @@ def _fmt(value: float) -> str:
 
 
 def _scale(top: float) -> float:
-    """A round upper bound for the value axis (1, 2, 5 × 10ⁿ), at least 1."""
+    """A round upper bound for the value axis (1, 2, 4, 6 or 8 × 10ⁿ), at least 1: its half is a whole
+    number from 2 up, so counts never get a tick such as 0.5."""
     if top <= 1:
         return 1.0
     magnitude = 10 ** (len(str(int(top))) - 1)
-    for step in (1, 2, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if top <= step * magnitude:
             return float(step * magnitude)
     return float(10 * magnitude)
@@ -76,9 +77,9 @@ def _frame(title: str, desc: str, body: list[str], legend: Sequence[str]) -> str
 
 
 def _value_axis(top: float, number: Number) -> list[str]:
-    """Horizontal grid lines at 0, ½ and the top, labelled."""
+    """Horizontal grid lines at 0, the middle (from 2 up) and the top, labelled."""
     parts = []
-    for share in (0.0, 0.5, 1.0):
+    for share in (0.0, 0.5, 1.0) if top >= 2 else (0.0, 1.0):
         y = HEIGHT - BOTTOM - share * (HEIGHT - BOTTOM - TOP)
         parts.append(
             f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde5"/>'
@@ -161,9 +162,11 @@ def lines(
 
     body = _value_axis(top, number)
     for x, label in x_labels:
+        share = (x - start) / span
+        anchor = "start" if share < 0.1 else "end" if share > 0.9 else "middle"  # the edges stay inside
         body.append(
-            f'<text x="{LEFT + (x - start) / span * width:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-            f'text-anchor="middle" font-size="11">{_e(label)}</text>'
+            f'<text x="{LEFT + share * width:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'text-anchor="{anchor}" font-size="11">{_e(label)}</text>'
         )
     for i, curve in enumerate(curves):
         points = [at(start, 0)]

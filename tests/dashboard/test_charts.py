@@ -73,3 +73,14 @@ def test_lines_climb_in_steps_to_each_count() -> None:
 
 def test_describe_skips_zero_values() -> None:
     assert describe(["x"], [Series("a", [0]), Series("b", [5])]) == "x: b 5"
+
+
+def test_the_value_axis_counts_in_whole_numbers() -> None:
+    def ticks(top: float) -> list[str]:
+        root = parse(bars("t", ["a"], [top], "n"))
+        return [t.text or "" for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+
+    assert ticks(1) == ["0", "1"]
+    assert ticks(3) == ["0", "2", "4"]
+    assert ticks(7) == ["0", "4", "8"]
+    assert ticks(45) == ["0", "30", "60"]
