@@ -3,6 +3,7 @@ reads its rows, then the overview and the audit log, in English and in Arabic (r
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -48,7 +49,8 @@ async def test_letter_export_overview_and_audit_in_english_and_arabic(
     download = await started.value
     assert download.suggested_filename == f"{REF}-en.csv"
     saved = await download.path()
-    rows = list(csv.reader(io.StringIO(Path(saved).read_text("utf-8-sig"))))
+    exported = await asyncio.to_thread(Path(saved).read_text, "utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported)))
     assert rows[0] == ["Organisation", "Country", "Signer", "Signed on (UTC)"]
     assert [row[:3] for row in rows[1:]] == [
         ["Green Advocates", "Liberia", "Joseph Kollie"],
