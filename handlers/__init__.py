@@ -46,6 +46,12 @@ def build_router() -> Router:
 
 def build_web_routes() -> list[RouteDef]:
     """Every feature's dashboard routes (relative to the dashboard's prefix)."""
-    from handlers import appeals_web, cases_web, overview_web
+    from handlers import appeals_web, audit_web, cases_web, letters_web, overview_web
 
-    return [*overview_web.routes, *cases_web.routes, *appeals_web.routes]
+    return [
+        *overview_web.routes,
+        *cases_web.routes,
+        *appeals_web.routes,
+        *letters_web.routes,
+        *audit_web.routes,
+    ]

@@ -214,6 +214,10 @@ AUDIT_LABELS: dict[str, str] = {
     "case.reporter_message": N_("received a message from a reporter"),
     "case.status": N_("changed a case's status"),
     "channel.register": N_("registered a channel"),
+    "dashboard.link": N_("asked for a dashboard link"),
+    "dashboard.login": N_("signed in to the dashboard"),
+    "dashboard.logout": N_("signed out of the dashboard"),
+    "dashboard.logout_all": N_("ended every dashboard session"),
     "letter.approve": N_("approved a letter"),
     "letter.close": N_("closed a letter"),
     "letter.edit": N_("edited a letter"),
@@ -250,6 +254,7 @@ SUBJECT_LABELS: dict[str, str] = {
     "letter": N_("letter #{id}"),
     "org": N_("organisation #{id}"),
     "person": N_("person #{id}"),
+    "session": N_("dashboard session #{id}"),
 }
 
 

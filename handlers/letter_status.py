@@ -4,6 +4,7 @@ or at the deadline), and the export as files."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -135,38 +136,58 @@ async def close_due_letters(sessions: async_sessionmaker[AsyncSession], default_
         return len(due)
 
 
-async def export(ctx: Context, found: Letter, args: list[str]) -> None:
-    """The signatories as CSV and the letter as an HTML document (its first language, or the one asked)."""
+@dataclass(frozen=True)
+class LetterExport:
+    """A letter's export: its language, how many signed, and the two files (CSV and HTML)."""
+
+    language: str
+    count: int
+    files: list[Attachment]
+
+
+async def prepare_export(ctx: Context, found: Letter, asked: str) -> LetterExport | None:
+    """The signatories as CSV and the letter as an HTML document (its first language, or the one ``asked``),
+    audited; None (with the reason answered) when the letter has no text or the language is unknown.
+
+    The chat's ``LETTER export`` and the dashboard's downloads both call this.
+    """
     signatories = await repo(ctx).signatories(found.id)
     texts = await repo(ctx).texts(found.id)
     if not texts:
         ctx.reply(ctx._("{reference} has no text yet.", reference=found.reference))
-        return
-    language = export_language(" ".join(args), texts)
+        return None
+    language = export_language(asked, texts)
     if language is None:
         ctx.reply(
             ctx._(
                 "I cannot export in {language}. Choose one of: {languages}.",
-                language=" ".join(args),
+                language=asked,
                 languages=language_list(ctx.t, LANGUAGES),
             )
         )
-        return
+        return None
     body = body_for(texts, language, ctx.settings.default_language)
     await ctx.audit("letter.export", f"letter:{found.id}", language=language)
+    files = [
+        Attachment(f"{found.reference}.csv", export_csv(language, signatories).encode(), "text/csv"),
+        Attachment(
+            f"{found.reference}.html", export_html(found, body, language, signatories).encode(), "text/html"
+        ),
+    ]
+    return LetterExport(language, len(signatories), files)
+
+
+async def export(ctx: Context, found: Letter, args: list[str]) -> None:
+    """``LETTER export REF [language]``: the two files in this chat."""
+    made = await prepare_export(ctx, found, " ".join(args))
+    if made is None:
+        return
     ctx.reply(
         ctx.ngettext(
             "{reference}: {n} signatory.",
             "{reference}: {n} signatories.",
-            len(signatories),
+            made.count,
             reference=found.reference,
         ),
-        attachments=[
-            Attachment(f"{found.reference}.csv", export_csv(language, signatories).encode(), "text/csv"),
-            Attachment(
-                f"{found.reference}.html",
-                export_html(found, body, language, signatories).encode(),
-                "text/html",
-            ),
-        ],
+        attachments=made.files,
     )
