@@ -42,6 +42,8 @@ def build_router() -> Router:
 
 def build_web_routes() -> list[RouteDef]:
     """Every feature's dashboard routes (relative to the dashboard's prefix)."""
-    from handlers import overview_web
+    from handlers import channels_web, organisations_web, overview_web, people_web
 
-    return [*overview_web.routes]
+    routes = [*overview_web.routes]
+    routes += [*organisations_web.routes, *people_web.routes, *channels_web.routes]
+    return routes
