@@ -95,7 +95,9 @@ async def test_verifying_and_confirming_are_the_chat_operations(dashboard: Dashb
     assert f"#{org_id} Colectivo Tierra (Guatemala) — verified, 1 member (1 confirmed)" in listing
     async with dashboard.app.sessions() as session:
         audit = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
-        sam_id = (await session.execute(select(Person.id).where(Person.role == "secretariat"))).scalars().all()
+        sam_id = (
+            (await session.execute(select(Person.id).where(Person.role == "secretariat"))).scalars().all()
+        )
     entries = [(e.action, e.subject) for e in audit if e.action in ("org.verify", "member.confirm")]
     assert entries == [("org.verify", f"org:{org_id}"), ("member.confirm", f"person:{ines.id}")]
     assert all(e.actor_id in sam_id for e in audit if e.action in ("org.verify", "member.confirm"))
@@ -105,7 +107,9 @@ async def test_withdrawing_a_verification(dashboard: Dashboard) -> None:
     base = f"{dashboard.base}/dashboard/organisations/1"
     async with await signed_in(dashboard, "sam") as sam:
         withdrawn = await post(sam, f"{base}/unverify")
-        assert "ProDESC is no longer verified: it cannot sign letters until it is verified again." in withdrawn
+        assert (
+            "ProDESC is no longer verified: it cannot sign letters until it is verified again." in withdrawn
+        )
         assert "Verify this organisation" in withdrawn
         assert "ProDESC was not verified." in await post(sam, f"{base}/unverify")
     [listing] = await chat(dashboard.app, "sam").say("/orgs mexico")

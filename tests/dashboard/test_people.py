@@ -75,7 +75,9 @@ async def test_grant_and_revoke_are_the_chat_operations(dashboard: Dashboard) ->
             assert refused.status == 403
         granted = await post(sam, f"{people}/{rafael}/grant", role="member")
         assert f"#{rafael} is now: member (was: defender)." in granted
-        assert f"#{rafael} already has that role." in await post(sam, f"{people}/{rafael}/grant", role="member")
+        assert f"#{rafael} already has that role." in await post(
+            sam, f"{people}/{rafael}/grant", role="member"
+        )
         revoked = await post(sam, f"{people}/{rafael}/revoke")
         assert f"#{rafael} is now: defender (was: member)." in revoked
         await post(sam, f"{people}/{amina}/revoke")
@@ -84,7 +86,9 @@ async def test_grant_and_revoke_are_the_chat_operations(dashboard: Dashboard) ->
     assert await role_of(dashboard.app, sam_id) == Role.SECRETARIAT
     async with dashboard.app.sessions() as session:
         changes = (
-            (await session.execute(select(AuditEntry).where(AuditEntry.action == "role.change"))).scalars().all()
+            (await session.execute(select(AuditEntry).where(AuditEntry.action == "role.change")))
+            .scalars()
+            .all()
         )
     assert [(c.actor_id, c.subject, c.detail["new"]) for c in changes] == [
         (sam_id, f"person:{rafael}", "member"),
@@ -114,7 +118,10 @@ async def test_the_secretariat_role_waits_for_a_second_member(dashboard: Dashboa
     people = f"{dashboard.base}/dashboard/people"
     async with await signed_in(dashboard, "sam") as sam:
         asked = await post(sam, f"{people}/{lucia}/grant", role="secretariat")
-        assert f"Giving the secretariat role to #{lucia} waits for a second secretariat member's approval" in asked
+        assert (
+            f"Giving the secretariat role to #{lucia} waits for a second secretariat member's approval"
+            in asked
+        )
         assert f"Secretariat role asked by #{sam_id}" in asked
         own = await post(sam, f"{people}/{lucia}/approve")
         assert "Another secretariat member must approve this" in own
