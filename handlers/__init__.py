@@ -46,12 +46,24 @@ def build_router() -> Router:
 
 def build_web_routes() -> list[RouteDef]:
     """Every feature's dashboard routes (relative to the dashboard's prefix)."""
-    from handlers import appeals_web, audit_web, cases_web, letters_web, overview_web
+    from handlers import (
+        appeals_web,
+        audit_web,
+        cases_web,
+        channels_web,
+        letters_web,
+        organisations_web,
+        overview_web,
+        people_web,
+    )
 
-    return [
-        *overview_web.routes,
-        *cases_web.routes,
-        *appeals_web.routes,
-        *letters_web.routes,
-        *audit_web.routes,
-    ]
+    features = (
+        overview_web,
+        cases_web,
+        appeals_web,
+        letters_web,
+        organisations_web,
+        people_web,
+        channels_web,
+    )
+    return [route for feature in (*features, audit_web) for route in feature.routes]

@@ -26,7 +26,7 @@ REASONS = {
 REFERENCED = {"appeal": Appeal.reference, "case": Case.reference, "letter": Letter.reference}
 
 
-async def _reference(session: AsyncSession, subject: str) -> tuple[str, str, str | None]:
+async def reference_of(session: AsyncSession, subject: str) -> tuple[str, str, str | None]:
     """(kind, part, reference) of a subject like ``case:4:reporter``; reference None when unknown."""
     kind, _, rest = subject.partition(":")
     number, _, part = rest.partition(":")
@@ -37,7 +37,7 @@ async def _reference(session: AsyncSession, subject: str) -> tuple[str, str, str
     return kind, part, found.scalar_one_or_none()
 
 
-def _what(t: Translator, kind: str, part: str, reference: str | None) -> str:
+def what_failed(t: Translator, kind: str, part: str, reference: str | None) -> str:
     """What did not arrive, e.g. "The message to the reporter of case SOS-…-0004"."""
     if reference is None:
         return t.gettext("A message")
@@ -82,12 +82,12 @@ async def notify_target_lost(
                 )
             )
         ).scalar_one_or_none()
-        subject_kind, part, reference = await _reference(session, row.subject)
+        subject_kind, part, reference = await reference_of(session, row.subject)
         outbox = Outbox(session)
         for target in await secretariat_targets(session, default_language):
             t = translator(target.language)
             values = {
-                "what": _what(t, subject_kind, part, reference),
+                "what": what_failed(t, subject_kind, part, reference),
                 "platform": t.gettext(PLATFORM_NAMES.get(row.platform, row.platform)),
                 "reason": t.gettext(REASONS.get(kind, N_("the chat no longer exists"))),
             }

@@ -172,8 +172,18 @@ async def _off_by_number(ctx: Context, number: str) -> None:
     if row is None or row.kind is None:
         ctx.reply(ctx._("No registered channel has the number {number}.", number=number or "—"))
         return
+    await switch_off(ctx, row)
+
+
+async def switch_off(ctx: Context, row: Channel) -> None:
+    """Stop sending to a registered channel (audited as a registration that is no longer active).
+
+    What ``channel off N`` does from a private chat, and the dashboard's channel list.
+    """
     row.active = False
-    await ctx.audit("channel.register", f"channel:{row.id}", kind=row.kind.value, active=False)
+    await ctx.audit(
+        "channel.register", f"channel:{row.id}", kind=row.kind.value if row.kind else None, active=False
+    )
     ctx.reply(ctx._("#{id} {title} will no longer receive anything from the bot.", id=row.id,
                     title=row.title or row.chat_id))  # fmt: skip
 

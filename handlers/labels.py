@@ -233,6 +233,7 @@ AUDIT_LABELS: dict[str, str] = {
     "member.confirm": N_("confirmed a member"),
     "org.join": N_("asked to join an organisation"),
     "org.register": N_("registered an organisation"),
+    "org.unverify": N_("withdrew an organisation's verification"),
     "org.verify": N_("verified an organisation"),
     "person.created": N_("first wrote to the bot"),
     "person.erase": N_("erased their data"),

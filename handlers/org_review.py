@@ -11,8 +11,9 @@ from bot.core.context import Context
 from bot.core.events import Button, Event
 from bot.core.i18n import N_, Translator
 from bot.core.router import SECRETARIAT, Router
+from handlers import org_ops
 from handlers.case_view import member_name
-from storage.models import Organisation, Person
+from storage.models import Organisation
 
 router = Router()
 CONFIRM_ACTION = "org-confirm"
@@ -84,11 +85,12 @@ async def verify(ctx: Context, event: Event) -> None:
     member_words = {"member", ctx.t.pgettext("verify", "member").casefold()}
     all_words = {"all", ctx.t.pgettext("verify", "all").casefold()}
     if len(rest) == 2 and rest[0] in member_words and rest[1].isdigit():
-        verified = await _mark_verified(ctx, organisation)
-        ctx.reply("\n".join(filter(None, (verified, await _confirm_one(ctx, organisation, int(rest[1]))))))
+        verified = await org_ops.mark_verified(ctx, organisation)
+        confirmed = await org_ops.confirm_one(ctx, organisation, int(rest[1]))
+        ctx.reply("\n".join(filter(None, (verified, confirmed))))
     elif len(rest) == 1 and rest[0] in all_words:
-        verified = await _mark_verified(ctx, organisation)
-        ctx.reply("\n".join(filter(None, (verified, await _confirm_all(ctx, organisation)))))
+        verified = await org_ops.mark_verified(ctx, organisation)
+        ctx.reply("\n".join(filter(None, (verified, await org_ops.confirm_all(ctx, organisation)))))
     elif not rest:
         await _verify_and_list(ctx, organisation)
     else:
@@ -104,18 +106,9 @@ async def confirm_button(ctx: Context, event: Event) -> None:
         ctx.notice(ctx._("This button has expired."))
         return
     if who.isdigit():
-        ctx.reply(await _confirm_one(ctx, organisation, int(who)))
+        ctx.reply(await org_ops.confirm_one(ctx, organisation, int(who)))
     else:
-        ctx.reply(await _confirm_all(ctx, organisation))
-
-
-async def _mark_verified(ctx: Context, organisation: Organisation) -> str | None:
-    """Mark it verified (audited); the sentence saying so, or None when it already was."""
-    if organisation.verified:
-        return None
-    organisation.verified = True
-    await ctx.audit("org.verify", f"org:{organisation.id}")
-    return ctx._("{organisation} is verified.", organisation=organisation.name)
+        ctx.reply(await org_ops.confirm_all(ctx, organisation))
 
 
 async def _verify_and_list(ctx: Context, organisation: Organisation) -> None:
@@ -123,10 +116,7 @@ async def _verify_and_list(ctx: Context, organisation: Organisation) -> None:
     waiting = [
         p for p in await ctx.store.organisations.members(organisation.id) if not p.membership_confirmed
     ]
-    lines = [
-        await _mark_verified(ctx, organisation)
-        or ctx._("{organisation} was already verified.", organisation=organisation.name)
-    ]
+    lines = [await org_ops.verify(ctx, organisation)]
     buttons: list[list[Button]] = []
     if waiting:
         lines.append(
@@ -147,33 +137,3 @@ async def _verify_and_list(ctx: Context, organisation: Organisation) -> None:
         ]
         buttons.append([Button(ctx._("Confirm all"), CONFIRM_ACTION, f"{organisation.id}:all")])
     ctx.reply("\n".join(lines), buttons)  # fmt: skip
-
-
-async def _confirm_one(ctx: Context, organisation: Organisation, person_id: int) -> str:
-    person = await ctx.store.persons.get(person_id)
-    if person is None or person.erased_at is not None or person.organisation_id != organisation.id:
-        return ctx._("#{id} has not named {organisation}.", id=person_id, organisation=organisation.name)
-    if person.membership_confirmed:
-        return ctx._("{person} was already confirmed.", person=member_name(ctx.t, person))
-    return await _confirmed(ctx, organisation, [person])
-
-
-async def _confirm_all(ctx: Context, organisation: Organisation) -> str:
-    confirmed = await ctx.store.organisations.confirm_members(organisation.id)
-    if not confirmed:
-        return ctx._("Nobody is waiting for confirmation in {organisation}.", organisation=organisation.name)
-    return await _confirmed(ctx, organisation, confirmed)
-
-
-async def _confirmed(ctx: Context, organisation: Organisation, persons: list[Person]) -> str:
-    """Mark ``persons`` confirmed (audited one by one); the sentence naming them."""
-    for person in persons:
-        person.membership_confirmed = True
-        await ctx.audit("member.confirm", f"person:{person.id}", org=organisation.id)
-    return ctx.ngettext(
-        "{n} member of {organisation} confirmed: {names}.",
-        "{n} members of {organisation} confirmed: {names}.",
-        len(persons),
-        organisation=organisation.name,
-        names=", ".join(member_name(ctx.t, p) for p in persons),
-    )
