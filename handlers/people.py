@@ -63,7 +63,7 @@ async def audit(ctx: Context, event: Event) -> None:
             ctx._(
                 "{when} — {actor}: {action} ({subject})",
                 when=ctx.t.format_datetime(entry.created_at, "short"),
-                actor=f"#{entry.actor_id}" if entry.actor_id else "—",
+                actor="#" + str(entry.actor_id) if entry.actor_id else "—",
                 action=audit_label(ctx.t, entry.action),
                 subject=subject_label(ctx.t, entry.subject),
             )
