@@ -124,8 +124,6 @@ def _authenticate(app: App) -> Any:
                     )
                 if notices and response.status in (301, 302, 303):
                     await DashboardLogins(session).keep_notices(login.id, notices)
-                elif notices:  # a page rendered directly: show them now
-                    login.notices.extend(notices)
                 return response
             finally:
                 current.reset(token)
@@ -159,7 +157,8 @@ def _page_values(request: web.Request) -> dict[str, Any]:
         "languages": [(code, Locale.parse(code).get_display_name(code) or code) for code in LANGUAGES],
         "visit": found,
         "csrf": found.login.csrf if found else "",
-        "notices": found.login.notices if found else [],
+        # The last action's answers (after a redirect), then what this request's operations answered so far.
+        "notices": [*found.login.notices, *_settle(found.ctx)[0]] if found else [],
         "prefix": PREFIX,
         "dashboard_word": localised_word("dashboard", t.language).upper(),
         "path": request.path_qs,

@@ -82,7 +82,7 @@ async def test_a_new_appeal_from_the_dashboard_is_the_chats_draft(dashboard: Das
             todo="Escriban al Fiscal General.",
         )
     assert where == f"/dashboard/appeals/{REF}"
-    assert f"{REF} saved (es). Next: APPEAL translate, target, preview, then send." in html
+    assert f"{REF} saved (Spanish). Next: APPEAL translate, target, preview, then send." in html
     assert "🚨 Llamamiento urgente" in html  # the Spanish readers' preview, rendered as the chat renders it
     async with app.sessions() as session:
         text = (await session.execute(select(AppealText))).scalar_one()
@@ -116,7 +116,7 @@ async def test_translating_side_by_side_and_the_preview_per_language(dashboard: 
             todo="Écrivez au procureur.",
         )
         assert where == f"/dashboard/appeals/{REF}"
-        assert f"{REF} saved (fr)." in html
+        assert f"{REF} saved (French)." in html
         assert "🚨 Appel urgent" in html and "Défenseure détenue" in html
         assert html.count("fallback</span>") == 2
         _, html = await post(

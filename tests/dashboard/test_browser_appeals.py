@@ -86,7 +86,7 @@ async def test_draft_send_approve_and_watch_the_copies_arrive(
 
     # Elena drafts in English, then writes the Spanish text beside it.
     elena = await sign_in(browser, telegram, ELENA, "en-US")
-    await elena.get_by_role("link", name="Appeals").click()
+    await elena.get_by_role("link", name="Appeals", exact=True).click()
     await expect(elena.get_by_role("heading", name="Urgent appeals")).to_be_visible()
     await elena.get_by_label("Language of this text").select_option("en")
     await elena.get_by_label("Title").fill("Defender detained in Guatemala City")
@@ -134,7 +134,7 @@ async def test_draft_send_approve_and_watch_the_copies_arrive(
     await expect(elena.get_by_test_id("sent")).to_have_text("2")
     await expect(elena.locator('tr[data-platform="telegram"] td').first).to_have_text("2")
     await screenshot(elena, "appeals-delivery-en")
-    await elena.get_by_role("link", name="Appeals").click()
+    await elena.get_by_role("link", name="Appeals", exact=True).click()
     await expect(elena.locator(f'tr[data-reference="{REF}"]')).to_contain_text("sent")
     await screenshot(elena, "appeals-list-en")
     await amina.goto(f"{app.settings.dashboard_url}/dashboard/appeals")
