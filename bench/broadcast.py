@@ -1,5 +1,7 @@
 """One urgent appeal to 3,000 Telegram chats and 300 Slack channels through the emulators, limits on.
 
+Then the same broadcast on PostgreSQL delivered by 2 and by 4 ``sosbot worker`` processes together.
+
 Run: ``.venv/bin/python -m bench.broadcast [time_scale]`` (default 0.25: the platforms' windows shrink four
 times, so the 100 s the limits impose take 25 s; the emulators run in their own process). Prints, for the outbox engine and for the usual way
 (python-telegram-bot's AIORateLimiter with asyncio.gather over send_message): time to complete against the
@@ -9,12 +11,15 @@ lower bound the limits allow, the achieved fraction of the allowed rate, 429s, l
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import sys
 import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import func, select
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
@@ -22,11 +27,15 @@ from telegram.request import HTTPXRequest
 from bench._common import ControlledProcess, bot, enqueue, store
 from bot.adapters.slack import build_slack_adapter
 from bot.adapters.telegram import build_telegram_adapter
+from bot.app import App
 from bot.core.events import ChatKind
 from bot.core.outbox import OutboxWorker, WorkerConfig
+from storage.crypto import generate_key
+from storage.models import Delivery
 from storage.outbox import Target
 
 PRIVATE, GROUPS, SLACK_CHANNELS = 2_700, 300, 300
+WORKER_PROCESSES = (2, 4)  # ``sosbot worker`` processes sharing one PostgreSQL
 TELEGRAM_RATE = 30.0  # messages/s overall, the binding limit for a one-message-per-chat broadcast
 
 
@@ -97,6 +106,60 @@ async def engine_run(emulators: Emulators) -> Run:
     return await emulators.tally("outbox engine", seconds)
 
 
+async def workers_run(emulators: Emulators, processes: int) -> Run:
+    """The same broadcast on PostgreSQL, delivered by ``processes`` ``sosbot worker`` processes together."""
+    urls, scale = emulators.urls, emulators.scale
+    key = generate_key()
+    async with store("postgresql") as url:
+        app = bot(url, data_keys=(key,))
+        await enqueue(app, "appeal:1", telegram_targets() + slack_targets())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOS_")}
+        env |= {"SOS_DATABASE_URL": url, "SOS_DATA_KEY": key, "SOS_TELEGRAM_TOKEN": urls["telegram_token"],
+                "SOS_TELEGRAM_API_URL": urls["telegram"], "SOS_SLACK_BOT_TOKEN": urls["slack_token"],
+                "SOS_SLACK_SIGNING_SECRET": "x", "SOS_SLACK_API_URL": urls["slack"]}  # fmt: skip
+        started = time.perf_counter()
+        command = (sys.executable, "-m", "bot", "worker", "--time-scale", str(scale))
+        log = (
+            None if os.environ.get("BENCH_LOG") else asyncio.subprocess.DEVNULL
+        )  # BENCH_LOG=1: see their logs
+        workers = [  # each serves its /healthz on a port of its own
+            await asyncio.create_subprocess_exec(
+                *command, env=env | {"SOS_HTTP_PORT": str(free_port())}, stdout=log, stderr=log
+            )
+            for _ in range(processes)
+        ]
+        try:
+            for _ in range(3000):  # at most ten minutes
+                if not await pending(app) or all(w.returncode is not None for w in workers):
+                    break
+                await asyncio.sleep(0.2)
+            seconds = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                if worker.returncode is None:
+                    worker.terminate()
+            await asyncio.gather(*(worker.wait() for worker in workers))
+            await app.close()
+    plural = "es" if processes > 1 else ""
+    return await emulators.tally(f"{processes} worker process{plural} (PG)", seconds)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def pending(app: App) -> int:
+    """Rows not yet sent or failed."""
+    async with app.sessions() as session:
+        found = await session.execute(
+            select(func.count(Delivery.id)).where(Delivery.status.not_in(("sent", "failed")))
+        )
+        return int(found.scalar_one())
+
+
 async def usual_run(emulators: Emulators) -> Run:
     """What a bot without an outbox does: PTB's AIORateLimiter, one gather over every chat."""
     urls, scale = emulators.urls, emulators.scale
@@ -137,7 +200,11 @@ async def main(scale: float) -> None:
         engine = await engine_run(emulators)
         await emulators.reset()
         usual = await usual_run(emulators)
-    runs = [engine, usual]
+        several = []
+        for processes in WORKER_PROCESSES:
+            await emulators.reset()
+            several.append(await workers_run(emulators, processes))
+    runs = [engine, usual, *several]
     for run in runs:
         achieved = messages / run.telegram_seconds / (TELEGRAM_RATE / scale) if run.telegram_seconds else 0.0
         print(
@@ -146,6 +213,9 @@ async def main(scale: float) -> None:
             f"429s {run.rate_limited}, lost {run.lost}, duplicated {run.duplicated}"
         )
     print(f"  ratio usual/engine time: {runs[1].seconds / runs[0].seconds:.2f}")
+    print(
+        "  (worker processes: total includes starting Python; one process at a time owns each platform's budget)"
+    )
 
 
 if __name__ == "__main__":
