@@ -65,6 +65,13 @@ class _Reader:
         self.loop = asyncio.get_running_loop()
         self.ready = threading.Event()  # in a terminal: the previous line is answered, show the prompt again
         self.ready.set()
+        # readline puts the terminal in its own mode when input() starts. Leaving must not race that: the
+        # console waits until a starting input() has done so (``prepared``) before it gives the shell its modes
+        # back, and no input() starts once the console is closing.
+        self.prepared = threading.Event()
+        self._gate = threading.Lock()
+        self._closing = False
+        self._entering = False
         # A daemon thread: a process quitting on Ctrl-C must not wait for a line nobody will type.
         self.thread = threading.Thread(target=self._run, name="console-input", daemon=True)
 
@@ -89,6 +96,11 @@ class _Reader:
         while True:
             self.ready.wait()
             self.ready.clear()
+            with self._gate:
+                if self._closing:
+                    return
+                self.prepared.clear()
+                self._entering = True
             self.terminal.at_prompt = True
             try:
                 line = input(PROMPT)
@@ -96,7 +108,16 @@ class _Reader:
                 return
             finally:
                 self.terminal.at_prompt = False
+                self._entering = False
             yield line
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Start no more input(), and wait until one being started has set the terminal's modes."""
+        with self._gate:
+            self._closing = True
+            entering = self._entering
+        if entering:
+            self.prepared.wait(timeout)
 
     def _script(self) -> Iterator[str]:
         try:
@@ -149,9 +170,12 @@ class Console:
             _signals(loop, stop),
             self._logs_above_prompt(),
         ):
-            if self.interactive:
-                import readline  # noqa: F401  (line editing and history for input())
             reader = _Reader(self.stdin, self.terminal, queue)
+            if self.interactive:
+                import readline  # line editing and history for input()
+
+                # Called once readline has put the terminal in its mode for the line being read.
+                readline.set_pre_input_hook(reader.prepared.set)
             reader.start()
             stopping = asyncio.create_task(stop.wait())
             try:
@@ -175,6 +199,7 @@ class Console:
                     reader.ready.set()
             finally:
                 stopping.cancel()
+                reader.close()
         if self.interactive:
             self.terminal.stdout.write("\n")
             self.terminal.stdout.flush()
