@@ -271,7 +271,6 @@ class OutboxWorker:
             delay = at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.pacer.depart(row.platform, row.priority)
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 self._fail(row, "rejected: platform not configured")
@@ -283,12 +282,13 @@ class OutboxWorker:
                 log.error("delivery %s undecodable: %s", row.id, type(error).__name__)
                 self._fail(row, f"undecodable: {type(error).__name__}")
                 return
-            if erasure is not None:
-                await erase_messages(adapter, *erasure)
-                message_id: str | None = ""
-            else:
-                assert message is not None
-                message_id = await self._perform(adapter, row, message)
+            async with self.pacer.sending(row.platform, row.priority):
+                if erasure is not None:
+                    await erase_messages(adapter, *erasure)
+                    message_id: str | None = ""
+                else:
+                    assert message is not None
+                    message_id = await self._perform(adapter, row, message)
             if message_id is not None:
                 self._pending.results.sent.append((row.id, message_id))
                 metrics.OUTBOX_OUTCOMES.labels(row.platform, "sent").inc()

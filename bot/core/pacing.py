@@ -1,8 +1,14 @@
 """Pacing below the platforms' published limits, so a healthy broadcast never sees a 429.
 
-Each send reserves a slot with GCRA-style "theoretical arrival times": one per chat (1/s for a Telegram
-private chat, 20/min for a group or channel, 1/s for a Slack channel) and one per platform (Telegram's
-30/s overall). A reservation never blocks other chats: a slow group only pushes its own slots back.
+Each send reserves a slot with GCRA-style "theoretical arrival times" per chat (1/s for a Telegram private
+chat, 20/min for a group or channel, 1/s for a Slack channel); a reservation never blocks other chats: a slow
+group only pushes its own slots back.
+
+The platform-wide limit (Telegram's 30 messages in any second) is kept with certainty, whatever the delays
+between this process and the platform: the platform counts a message at some moment between the request
+leaving and its answer coming back. So a message leaves only when fewer than the limit were *answered* within
+the last window or are still on their way. A message that lingered (a pause of the platform, a slow network)
+keeps its place in the window until its answer arrives, instead of letting the ones behind it bunch up.
 """
 
 from __future__ import annotations
@@ -29,23 +35,28 @@ class Limits:
     group_chat: float
     private_burst: int = 1
     group_burst: int = 1
+    overall_count: int = 0  # at most this many messages counted by the platform in any ``overall_window``
+    overall_window: float = 0.0
 
     def scaled(self, factor: float) -> Limits:
         """The same limits with windows multiplied by ``factor`` (tests and benchmarks shrink time)."""
         return replace(
             self,
             overall=self.overall * factor,
+            overall_window=self.overall_window * factor,
             private_chat=self.private_chat * factor,
             group_chat=self.group_chat * factor,
         )
 
 
-# A safety margin under the published figures: jitter between our clock and the platform's must not tip a
-# full-speed broadcast over the limit.
+# A safety margin under the published per-chat figures: a chat's slots are booked ahead, so jitter between
+# our clock and the platform's must not tip them over. (The overall limit needs none: see the module's text.)
 MARGIN = 1.04
 # Telegram: 30/s overall; about 1/s in a private chat with short bursts; 20/min in a group.
 # Slack: about 1/s per channel with short bursts.
-TELEGRAM = Limits(MARGIN / 30, MARGIN * 1.0, MARGIN * 3.0, private_burst=3, group_burst=20)
+TELEGRAM = Limits(
+    1 / 30, MARGIN * 1.0, MARGIN * 3.0, private_burst=3, group_burst=20, overall_count=30, overall_window=1.0
+)
 SLACK = Limits(0.0, MARGIN * 1.0, MARGIN * 1.0, private_burst=3, group_burst=3)
 UNLIMITED = Limits(0.0, 0.0, 0.0)
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
@@ -114,6 +125,7 @@ class Pacer:
     _platform_next: dict[str, float] = field(default_factory=dict)
     _gates: dict[str, PriorityGate] = field(default_factory=dict)
     _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
+    _windows: dict[str, _AnsweredWindow] = field(default_factory=dict)
 
     def reserve(self, platform: str, chat_id: str, now: float) -> float:
         """The earliest time a message to ``chat_id`` may go, and book it for that chat.
@@ -131,17 +143,39 @@ class Pacer:
         booked.append(at)
         return at
 
+    @contextlib.asynccontextmanager
+    async def sending(self, platform: str, priority: int = 0) -> AsyncIterator[None]:
+        """Leave in turn (see :meth:`depart`), and count the message in the platform's window until answered.
+
+        The block is the platform call: its end is when the platform's answer came back.
+        """
+        await self.depart(platform, priority)
+        window = self._windows.get(platform)
+        if window is None:
+            yield
+            return
+        window.leave()
+        try:
+            yield
+        finally:
+            window.answered(asyncio.get_running_loop().time())
+
     async def depart(self, platform: str, priority: int = 0) -> None:
-        """Wait for the platform-wide spacing since the previous departure, then leave.
+        """Wait for the platform-wide spacing since the previous departure and room in its window, then leave.
 
         Messages waiting for the platform leave most urgent first (lower ``priority``), in arrival order within
         a priority: a person's confirmation does not queue behind hundreds of routine count edits.
         """
         limits = self.limits.get(platform, UNLIMITED)
-        if not limits.overall:
+        if not limits.overall and not limits.overall_count:
             return
         loop = asyncio.get_running_loop()
         async with self._gates.setdefault(platform, PriorityGate()).turn(priority):
+            if limits.overall_count:
+                window = self._windows.setdefault(
+                    platform, _AnsweredWindow(limits.overall_count, limits.overall_window)
+                )
+                await window.room(self._factor(platform, loop.time()))
             slot = self._platform_next.get(platform, 0.0)
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())
@@ -163,3 +197,43 @@ class Pacer:
     def _factor(self, platform: str, now: float) -> float:
         factor, until = self._slowdown.get(platform, (1.0, 0.0))
         return factor if now < until else 1.0
+
+
+class _AnsweredWindow:
+    """The platform's sliding window as this process can know it for sure: messages answered within the last
+    ``window`` seconds, plus those still awaiting an answer (the platform may be counting them right now)."""
+
+    def __init__(self, count: int, window: float) -> None:
+        self.count, self.window = count, window
+        self.on_the_way = 0
+        self._answers: deque[float] = deque()
+        self._changed = asyncio.Event()
+
+    def leave(self) -> None:
+        """A message is on its way."""
+        self.on_the_way += 1
+
+    def answered(self, now: float) -> None:
+        """Its answer came back at ``now``: it stays counted for one more window."""
+        self.on_the_way -= 1
+        self._answers.append(now)
+        self._changed.set()
+
+    async def room(self, factor: float = 1.0) -> None:
+        """Wait until one more message cannot make the platform count more than its limit in any window.
+
+        ``factor`` widens the window after a 429 (another sender on the same account, or a stricter platform).
+        """
+        loop = asyncio.get_running_loop()
+        window = self.window * factor
+        while True:
+            now = loop.time()
+            while self._answers and self._answers[0] <= now - window:
+                self._answers.popleft()
+            if len(self._answers) + self.on_the_way < self.count:
+                return
+            self._changed.clear()
+            # The oldest answer leaves the window then; an answer coming back may be the one that frees room.
+            wake = self._answers[0] + window - now if self._answers else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), wake)

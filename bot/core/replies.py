@@ -48,13 +48,12 @@ class ReplySender:
         self.sessions = sessions
         self.time_scale = time_scale
 
-    async def turn(self, platform: str, chat_id: str) -> None:
-        """Wait until a message to ``chat_id`` may leave, and take that slot."""
+    async def _chat_turn(self, platform: str, chat_id: str) -> None:
+        """Wait until a message to ``chat_id`` may leave by its chat's limits, and take that slot."""
         loop = asyncio.get_running_loop()
         at = self.pacer.reserve(platform, chat_id, loop.time())
         if at > loop.time():
             await asyncio.sleep(at - loop.time())
-        await self.pacer.depart(platform, REPLY_PRIORITY)
 
     async def call(self, platform: str, chat_id: str, perform: Callable[[], Awaitable[T]]) -> T:
         """Run one platform call in its turn, retrying 429s and transient failures.
@@ -64,9 +63,10 @@ class ReplySender:
         """
         waited, attempts = 0.0, 0
         while True:
-            await self.turn(platform, chat_id)
+            await self._chat_turn(platform, chat_id)
             try:
-                return await perform()
+                async with self.pacer.sending(platform, REPLY_PRIORITY):
+                    return await perform()
             except DeliveryError as error:
                 loop = asyncio.get_running_loop()
                 if error.kind is FailureKind.RATE_LIMITED and waited < RATE_LIMIT_BUDGET:
