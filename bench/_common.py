@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import aiohttp
+from aiohttp import web
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -81,7 +82,7 @@ class NullAdapter:
         self.platform = platform
         self.sent = 0
 
-    def routes(self) -> list[object]:
+    def routes(self) -> list[web.RouteDef]:
         return []
 
     async def start(self) -> None:

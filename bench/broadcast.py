@@ -13,6 +13,7 @@ lower bound the limits allow, the achieved fraction of the allowed rate, 429s, l
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -164,6 +165,8 @@ async def pending(app: App) -> int:
 
 async def usual_run(emulators: Emulators) -> Run:
     """What a bot without an outbox does: PTB's AIORateLimiter, one gather over every chat."""
+    # It logs a traceback for every message it gives up on; the tally counts them instead.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     urls, scale = emulators.urls, emulators.scale
     limiter = AIORateLimiter(overall_max_rate=TELEGRAM_RATE, overall_time_period=scale,
                              group_max_rate=20, group_time_period=60 * scale, max_retries=3)  # fmt: skip
