@@ -72,6 +72,8 @@ async def one_run(kind: str, fault: Fault, seed: int) -> tuple[int, int, str]:
 
 async def kill_9(_url: str, _sink: Path, process: asyncio.subprocess.Process, rng: random.Random) -> str:
     await asyncio.sleep(after := rng.uniform(0.05, 0.6))
+    if process.returncode is not None:
+        return f"done before the kill at {after:.2f} s"
     process.send_signal(signal.SIGKILL)
     await process.wait()
     return f"killed after {after:.2f} s"

@@ -19,6 +19,7 @@ def build_router() -> Router:
         letters,
         onboarding,
         organisations,
+        outbox_upkeep,
         privacy,
         reminders,
         reports,
@@ -41,6 +42,7 @@ def build_router() -> Router:
         dashboard.router,
         reminders.router,
         alerts.router,
+        outbox_upkeep.router,
     )
 
 

@@ -16,13 +16,27 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Insert, Table, Text, exists, func, literal, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.deliveries import FAILED, PENDING
+from storage.deliveries import FAILED, PENDING, SENT, UNDELIVERED
 from storage.models import Delivery, utcnow
+from storage.outbox import DELETE, REPLY_SUBJECT
 from storage.sealed import SEAL, sealed_values
 
 EDIT = "edit"
@@ -284,3 +298,35 @@ async def _upsert(
     result = await session.execute(cast(Insert, statement), rows)
     counted = int(getattr(result, "rowcount", -1) or 0)
     return counted if counted >= 0 else len(rows)
+
+
+async def prune_delivered(session: AsyncSession, before: datetime) -> int:
+    """Delete what the outbox no longer needs, delivered before ``before``; returns the rows deleted.
+
+    Gone: edits and deletions once sent (history: the copy they changed stays), direct replies handed to the
+    outbox once sent, and coalescing windows' texts that no undelivered edit reads any more. Kept: every copy
+    (``send`` rows: later edits find their chat and message there, and the delivery pages count them) and
+    every failure (the secretariat sees them).
+    """
+    table = cast(Table, Delivery.__table__)
+    delivered_edits = and_(
+        table.c.operation.in_((EDIT, DELETE)), table.c.status == SENT, table.c.sent_at < before
+    )
+    delivered_replies = and_(
+        table.c.subject.startswith(REPLY_SUBJECT), table.c.status == SENT, table.c.sent_at < before
+    )
+    waiting = aliased(table)
+    read_by_nobody = and_(
+        table.c.operation == TEXT,
+        table.c.created_at < before,
+        ~exists().where(
+            waiting.c.subject == table.c.subject,
+            waiting.c.revision == table.c.revision,
+            waiting.c.operation == EDIT,
+            waiting.c.status.in_(UNDELIVERED),
+        ),
+    )
+    result = await session.execute(
+        delete(table).where(or_(delivered_edits, delivered_replies, read_by_nobody))
+    )
+    return int(cast(Any, result).rowcount or 0)

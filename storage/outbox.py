@@ -20,6 +20,7 @@ from storage.models import Delivery
 URGENT, NORMAL, ROUTINE = 0, 5, 9  # lower goes first
 ERASE = "erase"  # operation: delete messages whose platform ids are known (a person's own, in their chat)
 DELETE = "delete"  # operation: delete the delivered copy of the same subject (a bot message)
+REPLY_SUBJECT = "reply:"  # a direct reply that could not leave at once, handed to the outbox
 NOTIFY_CHANNEL = "sos_outbox"  # PostgreSQL channel: the payload is the platform whose rows were queued
 _NOTIFIED = "sos_outbox_notified"  # session.info key: (transaction, platforms already notified in it)
 

@@ -21,7 +21,7 @@ from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import OutgoingMessage
 from bot.core.outbox_api import Outbox
 from bot.core.pacing import Pacer
-from storage.outbox import URGENT, Target
+from storage.outbox import REPLY_SUBJECT, URGENT, Target
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,7 +91,7 @@ class ReplySender:
         target = Target(chat.platform, chat.chat_id, language, chat.workspace, chat.kind)
         async with self.sessions() as session, session.begin():
             await Outbox(session).send(
-                f"reply:{id(message)}:{asyncio.get_running_loop().time():.6f}",
+                f"{REPLY_SUBJECT}{id(message)}:{asyncio.get_running_loop().time():.6f}",
                 target,
                 message.text,
                 message.buttons,

@@ -12,7 +12,13 @@ from handlers import build_router
 
 def test_every_feature_job_reaches_the_composition_root() -> None:
     jobs = build_router().jobs
-    assert set(jobs) == {"letter deadlines", "stuck urgent alert", "unanswered cases", "dashboard logins"}
+    assert set(jobs) == {
+        "letter deadlines",
+        "stuck urgent alert",
+        "unanswered cases",
+        "dashboard logins",
+        "outbox upkeep",
+    }
     assert all(job.interval > 0 for job in jobs.values())
 
 
