@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.config import LANGUAGES
 from bot.core.codec import to_message
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import Visit, field, form, redirect, render, visit
+from bot.dashboard.visit import Visit, field, form, found_or_404, redirect, render, visit
 from handlers import appeal_draft, appeal_ops, appeal_send
 from handlers.appeal_common import FINAL_STATES, SENT_STATES, letter_reference, repo, target_of
 from handlers.appeal_render import pick_text, status_label
@@ -35,12 +35,9 @@ def _page(found: Appeal, part: str = "") -> str:
 
 
 async def _appeal(here: Visit, request: web.Request, *, lock: bool = False) -> Appeal:
-    found = await repo(here.ctx).by_reference(request.match_info["reference"], lock=lock)
-    if found is None:
-        raise web.HTTPNotFound(
-            text=here._("No appeal has the reference {reference}.", reference=request.match_info["reference"])
-        )
-    return found
+    reference = request.match_info["reference"]
+    found = await repo(here.ctx).by_reference(reference, lock=lock)
+    return found_or_404(found, here._("No appeal has the reference {reference}.", reference=reference))
 
 
 @routes.get("/appeals")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.core.i18n import Translator
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import field, form, redirect, render, visit
+from bot.dashboard.visit import field, form, found_or_404, redirect, render, visit
 from handlers import org_ops
 from handlers.countries import country_name, is_country, search
 from handlers.labels import group_label, join, region_label, role_label
@@ -54,9 +54,7 @@ async def organisations(request: web.Request) -> web.Response:
 async def _organisation(request: web.Request) -> Organisation:
     number = request.match_info["id"]
     found = await visit(request).store.organisations.get(int(number)) if number.isdigit() else None
-    if found is None:
-        raise web.HTTPNotFound(text="no such organisation")
-    return found
+    return found_or_404(found, "no such organisation")
 
 
 @routes.get("/organisations/{id}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -23,6 +23,8 @@ from bot.core.i18n import Translator
 from storage.dashboard_logins import DashboardSession
 from storage.models import Person
 from storage.repositories import Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,6 +68,21 @@ async def form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray |
     if not isinstance(token, str) or not expected or not hmac.compare_digest(token, expected):
         raise web.HTTPForbidden(text="missing or wrong form token")
     return posted
+
+
+def found_or_404(value: T | None, text: str) -> T:
+    """``value`` when a page's lookup found it; otherwise the request ends in Not Found.
+
+    Args:
+        value: what the lookup returned (None: nothing by that key, or nothing the dashboard may show).
+        text: the 404's body, e.g. "no such letter".
+
+    Raises:
+        web.HTTPNotFound: when ``value`` is None.
+    """
+    if value is None:
+        raise web.HTTPNotFound(text=text)
+    return value
 
 
 def field(posted: Mapping[str, Any], name: str, limit: int = 4000) -> str:
