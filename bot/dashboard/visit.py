@@ -19,7 +19,9 @@ from multidict import MultiDictProxy
 
 from bot.app import App
 from bot.core.context import Context
+from bot.core.events import OutgoingMessage
 from bot.core.i18n import Translator
+from bot.dashboard.links import WEB_PLATFORM
 from storage.dashboard_logins import DashboardSession
 from storage.models import Person
 from storage.repositories import Store
@@ -29,13 +31,23 @@ T = TypeVar("T")
 
 @dataclass
 class Visit:
-    """The signed-in secretariat member's request."""
+    """The signed-in secretariat member's request.
+
+    Attributes:
+        notices: what the operations answered in "this chat" so far, shown on the page (see :meth:`settle`).
+        elsewhere: messages the operations sent to other chats so far, for the outbox (see :meth:`settle`).
+    """
 
     app: App
     login: DashboardSession
     store: Store
     t: Translator
     ctx: Context
+
+    def __post_init__(self) -> None:
+        self.notices: list[str] = []
+        self.elsewhere: list[OutgoingMessage] = []
+        self._settled = 0  # how many of the Context's answers are already split
 
     @property
     def person(self) -> Person:
@@ -49,6 +61,21 @@ class Visit:
     def notice(self, text: str) -> None:
         """Show ``text`` on the next page (as the chat would have answered it)."""
         self.ctx.reply(text)
+
+    def settle(self) -> None:
+        """Split the Context's new answers into :attr:`notices` and :attr:`elsewhere`.
+
+        Both the page (while it renders) and the dashboard's middleware (after the route) ask; each answer is
+        split once, and an answer given after a first call is still split by the next.
+        """
+        for item in self.ctx.outgoing[self._settled :]:
+            if item.chat.platform == WEB_PLATFORM:
+                text = getattr(item, "text", "")
+                if text:
+                    self.notices.append(text)
+            elif isinstance(item, OutgoingMessage):
+                self.elsewhere.append(item)
+        self._settled = len(self.ctx.outgoing)
 
 
 VISIT_KEY = web.RequestKey("sosbot_visit", Visit)
