@@ -8,12 +8,15 @@ the audit and the outbox are theirs; this module only reads and shows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
 from bot.config import LANGUAGES
 from bot.core.codec import to_message
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import Visit, field, form, redirect, render, visit
+from bot.dashboard.visit import Visit, field, form, found_or_404, redirect, render, visit
 from handlers import appeal_draft, appeal_ops, appeal_send
 from handlers.appeal_common import FINAL_STATES, SENT_STATES, letter_reference, repo, target_of
 from handlers.appeal_render import pick_text, status_label
@@ -35,12 +38,16 @@ def _page(found: Appeal, part: str = "") -> str:
 
 
 async def _appeal(here: Visit, request: web.Request, *, lock: bool = False) -> Appeal:
-    found = await repo(here.ctx).by_reference(request.match_info["reference"], lock=lock)
-    if found is None:
-        raise web.HTTPNotFound(
-            text=here._("No appeal has the reference {reference}.", reference=request.match_info["reference"])
-        )
-    return found
+    reference = request.match_info["reference"]
+    found = await repo(here.ctx).by_reference(reference, lock=lock)
+    return found_or_404(found, here._("No appeal has the reference {reference}.", reference=reference))
+
+
+async def _acting_on(request: web.Request) -> tuple[Visit, Appeal, Mapping[str, Any]]:
+    """A form posted about an appeal (CSRF checked first): the visit, the appeal locked for the change, the form."""
+    posted = await form(request)
+    here = visit(request)
+    return here, await _appeal(here, request, lock=True), posted
 
 
 @routes.get("/appeals")
@@ -153,9 +160,7 @@ async def appeal_page(request: web.Request) -> web.Response:
 @routes.post("/appeals/{reference}/text")
 async def appeal_text(request: web.Request) -> web.Response:
     """Save one language's text: ``APPEAL translate`` (or ``update`` once sent) as the chat does it."""
-    posted = await form(request)
-    here = visit(request)
-    found = await _appeal(here, request, lock=True)
+    here, found, posted = await _acting_on(request)
     language = field(posted, "language")
     if language in LANGUAGES:
         # One more than the limit, so the operation sees the text is too long and says so.
@@ -167,9 +172,7 @@ async def appeal_text(request: web.Request) -> web.Response:
 @routes.post("/appeals/{reference}/target")
 async def appeal_target(request: web.Request) -> web.Response:
     """Choose who the appeal goes to (``APPEAL target``)."""
-    posted = await form(request)
-    here = visit(request)
-    found = await _appeal(here, request, lock=True)
+    here, found, posted = await _acting_on(request)
     spec = parse(field(posted, "target"))
     if spec is None:
         here.notice(here._("Unknown target. Type all, a region, a working group or a language."))
@@ -181,9 +184,7 @@ async def appeal_target(request: web.Request) -> web.Response:
 @routes.post("/appeals/{reference}/send")
 async def appeal_send_route(request: web.Request) -> web.Response:
     """``APPEAL send``: out at once, or waiting for a second member under the two-person rule."""
-    posted = await form(request)
-    here = visit(request)
-    found = await _appeal(here, request, lock=True)
+    here, found, posted = await _acting_on(request)
     await appeal_send.send(here.ctx, found, [], confirmed=field(posted, "confirmed") == "yes")
     return redirect(_page(found))
 
@@ -191,9 +192,7 @@ async def appeal_send_route(request: web.Request) -> web.Response:
 @routes.post("/appeals/{reference}/approve")
 async def appeal_approve(request: web.Request) -> web.Response:
     """``APPEAL approve``: a second secretariat member lets the appeal (or its waiting change) go out."""
-    await form(request)
-    here = visit(request)
-    found = await _appeal(here, request, lock=True)
+    here, found, _posted = await _acting_on(request)
     await appeal_send.approve(here.ctx, found, [])
     return redirect(_page(found, "/delivery") if found.status in SENT_STATES else _page(found))
 
@@ -231,8 +230,6 @@ async def appeal_delivery(request: web.Request) -> web.Response:
 @routes.post("/appeals/{reference}/retry")
 async def appeal_retry(request: web.Request) -> web.Response:
     """Send the failed copies again, through the outbox."""
-    await form(request)
-    here = visit(request)
-    found = await _appeal(here, request, lock=True)
+    here, found, _posted = await _acting_on(request)
     await appeal_ops.retry_failed(here.ctx, found)
     return redirect(_page(found, "/delivery"))

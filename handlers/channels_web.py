@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from bot.core.delivery import FailureKind
 from bot.core.i18n import Translator
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import form, redirect, render, visit
+from bot.dashboard.visit import form, found_or_404, redirect, render, visit
 from handlers.alerts import REASONS, reference_of, what_failed
 from handlers.channels import switch_off
 from handlers.labels import group_label, join, platform_label, region_label
@@ -141,7 +141,6 @@ async def off(request: web.Request) -> web.Response:
     here = visit(request)
     number = request.match_info["id"]
     row = await here.store.session.get(Channel, int(number)) if number.isdigit() else None
-    if row is None or row.kind is None:
-        raise web.HTTPNotFound(text="no such channel")
-    await switch_off(here.ctx, row)
+    registered = row if row is not None and row.kind is not None else None  # never registered: not found
+    await switch_off(here.ctx, found_or_404(registered, "no such channel"))
     return redirect(f"{PREFIX}/channels")

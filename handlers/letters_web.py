@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot.core.i18n import Translator
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import redirect, render, visit
+from bot.dashboard.visit import found_or_404, redirect, render, visit
 from handlers.letter_common import is_open
 from handlers.letter_render import country_name, language_name, status_label
 from handlers.letter_status import prepare_export
@@ -73,9 +73,7 @@ async def letters(request: web.Request) -> web.Response:
 
 async def _letter(request: web.Request) -> Letter:
     found = await LetterRepository(visit(request).store.session).by_reference(request.match_info["reference"])
-    if found is None:
-        raise web.HTTPNotFound(text="no such letter")
-    return found
+    return found_or_404(found, "no such letter")
 
 
 @routes.get("/letters/{reference}")

@@ -6,17 +6,21 @@ the chat's ``verify`` uses: the same audit entries, the same answers (shown as n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
+from bot.core.context import Context
 from bot.core.i18n import Translator
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import field, form, redirect, render, visit
+from bot.dashboard.visit import field, form, found_or_404, redirect, render, visit
 from handlers import org_ops
 from handlers.countries import country_name, is_country, search
 from handlers.labels import group_label, join, region_label, role_label
 from storage.models import Organisation
 
 routes = web.RouteTableDef()
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 STATES = {"pending": False, "verified": True}
 
 
@@ -54,9 +58,7 @@ async def organisations(request: web.Request) -> web.Response:
 async def _organisation(request: web.Request) -> Organisation:
     number = request.match_info["id"]
     found = await visit(request).store.organisations.get(int(number)) if number.isdigit() else None
-    if found is None:
-        raise web.HTTPNotFound(text="no such organisation")
-    return found
+    return found_or_404(found, "no such organisation")
 
 
 @routes.get("/organisations/{id}")
@@ -89,22 +91,21 @@ def _back(organisation: Organisation) -> web.Response:
     return redirect(f"{PREFIX}/organisations/{organisation.id}")
 
 
-@routes.post("/organisations/{id}/verify")
-async def verify(request: web.Request) -> web.Response:
-    """Verify the organisation (as ``verify N`` in chat)."""
-    await form(request)
-    here, found = visit(request), await _organisation(request)
-    here.notice(await org_ops.verify(here.ctx, found))
-    return _back(found)
+def _acting(operation: Callable[[Context, Organisation], Awaitable[str]]) -> Handler:
+    """A form route that calls ``operation`` on the organisation, shows its answer, and goes back to its page."""
+
+    async def route(request: web.Request) -> web.Response:
+        await form(request)
+        here, found = visit(request), await _organisation(request)
+        here.notice(await operation(here.ctx, found))
+        return _back(found)
+
+    return route
 
 
-@routes.post("/organisations/{id}/unverify")
-async def unverify(request: web.Request) -> web.Response:
-    """Withdraw the organisation's verification."""
-    await form(request)
-    here, found = visit(request), await _organisation(request)
-    here.notice(await org_ops.unverify(here.ctx, found))
-    return _back(found)
+# Verify the organisation (as ``verify N`` in chat), or withdraw its verification.
+routes.post("/organisations/{id}/verify")(_acting(org_ops.verify))
+routes.post("/organisations/{id}/unverify")(_acting(org_ops.unverify))
 
 
 @routes.post("/organisations/{id}/confirm")

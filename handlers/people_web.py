@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.dashboard.links import PREFIX
-from bot.dashboard.visit import field, form, redirect, render, visit
+from bot.dashboard.visit import field, form, found_or_404, redirect, render, visit
 from handlers import role_ops
 from handlers.labels import ROLE_LABELS, role_label
 from handlers.people import membership
@@ -21,6 +21,7 @@ from storage.models import Person, Role, Setting
 routes = web.RouteTableDef()
 PAGE = 500  # people shown at once; the network is a few hundred organisations' people
 REQUEST_PREFIX = role_ops.request_key(0).removesuffix("0")
+NO_PERSON = "no such person"  # the 404's text for a number that names no one, or someone erased
 
 
 @routes.get("/people")
@@ -65,11 +66,10 @@ async def people(request: web.Request) -> web.Response:
 
 
 async def _person(request: web.Request) -> Person:
+    """The person the route names; an erased person is not found either."""
     number = request.match_info["id"]
     found = await visit(request).store.persons.get(int(number)) if number.isdigit() else None
-    if found is None or found.erased_at is not None:
-        raise web.HTTPNotFound(text="no such person")
-    return found
+    return found_or_404(found if found is not None and found.erased_at is None else None, NO_PERSON)
 
 
 BACK = f"{PREFIX}/people"
@@ -107,8 +107,7 @@ async def approve(request: web.Request) -> web.Response:
     await form(request)
     here = visit(request)
     number = request.match_info["id"]
-    if not number.isdigit():
-        raise web.HTTPNotFound(text="no such person")
-    if not await role_ops.approve(here.ctx, int(number)):
+    person_id = found_or_404(int(number) if number.isdigit() else None, NO_PERSON)
+    if not await role_ops.approve(here.ctx, person_id):
         here.notice(here._(role_ops.NO_REQUEST))
     return redirect(BACK)

@@ -23,7 +23,7 @@ from babel.numbers import format_decimal
 from bot.app import App
 from bot.core.commands import localised_word
 from bot.core.context import Context
-from bot.core.events import Actor, ChatRef, CommandEvent, OutgoingMessage
+from bot.core.events import Actor, ChatRef, CommandEvent
 from bot.core.i18n import Translator, current
 from bot.dashboard.links import PREFIX, WEB_PLATFORM
 from bot.dashboard.visit import VISIT_KEY, Visit, field, form, redirect, render, visit
@@ -78,20 +78,6 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
     return response
 
 
-def _settle(ctx: Context) -> tuple[list[str], list[OutgoingMessage]]:
-    """Split a Context's answers: those for the browser (notices) and messages for other chats."""
-    notices: list[str] = []
-    elsewhere: list[OutgoingMessage] = []
-    for item in ctx.outgoing:
-        if item.chat.platform == WEB_PLATFORM:
-            text = getattr(item, "text", "")
-            if text:
-                notices.append(text)
-        elif isinstance(item, OutgoingMessage):
-            elsewhere.append(item)
-    return notices, elsewhere
-
-
 def _authenticate(app: App) -> Any:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -110,10 +96,12 @@ def _authenticate(app: App) -> Any:
             try:
                 ctx = _context(app, login, Store(session), translator)
                 request[TRANSLATOR_KEY] = translator
-                request[VISIT_KEY] = Visit(app, login, ctx.store, translator, ctx)
+                here = Visit(app, login, ctx.store, translator, ctx)
+                request[VISIT_KEY] = here
                 response = await handler(request)
-                notices, elsewhere = _settle(ctx)
-                for message in elsewhere:  # e.g. an operation that answers the member in their private chat
+                here.settle()
+                # e.g. an operation that answers the member in their private chat
+                for message in here.elsewhere:
                     chat = message.chat
                     await ctx.outbox.send(
                         f"web:{secrets.token_hex(8)}",
@@ -122,8 +110,8 @@ def _authenticate(app: App) -> Any:
                         message.buttons,
                         priority=URGENT,
                     )
-                if notices and response.status in (301, 302, 303):
-                    await DashboardLogins(session).keep_notices(login.id, notices)
+                if here.notices and response.status in (301, 302, 303):
+                    await DashboardLogins(session).keep_notices(login.id, here.notices)
                 return response
             finally:
                 current.reset(token)
@@ -146,6 +134,8 @@ def _page_values(request: web.Request) -> dict[str, Any]:
     """Values every template gets: translation, language and direction, the member, CSRF, notices, links."""
     t: Translator = request.get(TRANSLATOR_KEY) or Translator("en")
     found: Visit | None = request.get(VISIT_KEY)
+    if found is not None:
+        found.settle()
     return {
         "_": t.gettext,
         "ngettext": t.ngettext,
@@ -158,7 +148,7 @@ def _page_values(request: web.Request) -> dict[str, Any]:
         "visit": found,
         "csrf": found.login.csrf if found else "",
         # The last action's answers (after a redirect), then what this request's operations answered so far.
-        "notices": [*found.login.notices, *_settle(found.ctx)[0]] if found else [],
+        "notices": [*found.login.notices, *found.notices] if found else [],
         "prefix": PREFIX,
         "dashboard_word": localised_word("dashboard", t.language).upper(),
         "path": request.path_qs,

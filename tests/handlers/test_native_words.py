@@ -24,6 +24,12 @@ from tests.support import chat, people
 
 SECRETARIAT = {"en": "sam", "es": "sam", "fr": "sam", "ar": "amina", "pt": "sam"}
 
+
+def typed(*parts: str) -> str:
+    """What a person types: ``parts`` (each a word or value as they write it) with a space between."""
+    return " ".join(parts)
+
+
 # (language, LETTER edit REF addressee …, LETTER edit REF text Spanish …, LETTER edit REF deadline -)
 LETTER_EDITS = [
     ("es", "carta editar {ref} DESTINATARIO Fiscal General", "Carta Editar {ref} texto ESPAÑOL Pedimos justicia.",
@@ -69,13 +75,13 @@ async def test_field_usage_lines_use_the_readers_words(app: App, language: str) 
     await speaks(app, who, language)
     t = translator(language)
     command, edit = t.pgettext("command", "letter"), t.pgettext("subcommand", "edit")
-    [usage] = await chat(app, who).say(f"{command} {edit}")
+    [usage] = await chat(app, who).say(typed(command, edit))
     for field in ("addressee", "text", "deadline"):
         assert t.pgettext("field", field) in usage, field
         if language != "en":
             assert not re.search(rf"\b{field}\b", usage), field
     update = t.pgettext("subcommand", "update")
-    [usage] = await chat(app, who).say(f"{t.pgettext('command', 'appeal')} {update}")
+    [usage] = await chat(app, who).say(typed(t.pgettext("command", "appeal"), update))
     for field in ("title", "what", "todo", "deadline"):
         assert t.pgettext("field", field) in usage, field
 
@@ -97,7 +103,9 @@ async def test_appeal_fields_typed_natively(app: App, language: str, title: str,
     await speaks(app, who, language)
     t = translator(language)
     person = chat(app, who)
-    await person.say(f"{t.pgettext('command', 'appeal')} {t.pgettext('subcommand', 'translate')} {APPEAL} es")
+    await person.say(
+        typed(t.pgettext("command", "appeal"), t.pgettext("subcommand", "translate"), APPEAL, "es")
+    )
     for answer in ("Defensora detenida", "Ana López fue detenida.", "Escriban al Fiscal General."):
         await person.say(answer)
     [question] = await person.say(title.format(ref=APPEAL))
@@ -132,11 +140,13 @@ async def test_hints_in_replies_use_the_readers_command_words(app: App, language
     await speaks(app, who, language)
     t = translator(language)
     person = chat(app, who)
-    await person.say(f"{t.pgettext('command', 'appeal')} {t.pgettext('subcommand', 'translate')} {APPEAL} es")
+    await person.say(
+        typed(t.pgettext("command", "appeal"), t.pgettext("subcommand", "translate"), APPEAL, "es")
+    )
     for answer in ("Defensora detenida", "Ana López fue detenida."):
         await person.say(answer)
     [saved] = await person.say("Escriban al Fiscal General.")
-    await person.say(f"{t.pgettext('command', 'letter')} {t.pgettext('subcommand', 'new')}")
+    await person.say(typed(t.pgettext("command", "letter"), t.pgettext("subcommand", "new")))
     for answer in ("Fiscal General", "Pedimos justicia.", "-"):
         await person.say(answer)
     [letter] = await person.press(t.gettext("Organisations"))
@@ -207,8 +217,9 @@ async def test_statuses_and_case_filters_typed_natively(
     first = t.ngettext(
         "{n} case, page {page} of {pages}:", "{n} cases, page {page} of {pages}:", 1, page=1, pages=1
     )
+    cases = t.pgettext("command", "cases")
     for word in filters:
-        [listing] = await person.say(f"/{t.pgettext('command', 'cases')} {word}")
+        [listing] = await person.say(typed(f"/{cases}", word))
         assert listing.startswith(first), word
     [changed] = await person.say(status.format(ref=reference))
     async with app.sessions() as session:
