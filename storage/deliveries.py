@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    tuple_,
     type_coerce,
     update,
 )
@@ -271,6 +272,30 @@ async def delivered_copy(session: AsyncSession, delivery: Delivery) -> Delivery 
         .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def delivered_copies(session: AsyncSession, changes: Sequence[Delivery]) -> dict[int, Delivery]:
+    """The sent copy each edit or deletion in ``changes`` applies to, by the change's id, in one query.
+
+    A change whose copy is not found here (none yet) is absent: :func:`delivered_copy` looks it up again.
+    """
+    if not changes:
+        return {}
+
+    def key(row: Delivery) -> tuple[str, str, str, str]:
+        return row.subject, row.platform, row.workspace, row.chat_hash
+
+    wanted = {key(row) for row in changes}
+    found = await session.execute(
+        select(Delivery)
+        .where(
+            Delivery.operation == "send",
+            tuple_(Delivery.subject, Delivery.platform, Delivery.workspace, Delivery.chat_hash).in_(wanted),
+        )
+        .order_by(Delivery.revision)  # the latest revision of a copy wins, as in delivered_copy
+    )
+    latest = {key(copy): copy for copy in found.scalars()}
+    return {row.id: latest[key(row)] for row in changes if key(row) in latest}
 
 
 @dataclass

@@ -31,7 +31,9 @@ from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from bot.core.supervise import Backoff, Heartbeat, pause, supervise
 from storage import deliveries, edits
 from storage.models import Delivery, utcnow
-from storage.outbox import ERASE, URGENT
+from storage.outbox import DELETE, ERASE, URGENT
+
+CHANGES = (edits.EDIT, DELETE)  # operations on a copy already delivered
 
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
@@ -237,12 +239,14 @@ class OutboxWorker:
             rows = await deliveries.claim(
                 session, min(room, self.config.batch), lease, platforms=platforms, chats=self.chats
             )
+            # One query for the copies a batch of edits applies to, instead of one per edit when it leaves.
+            copies = await deliveries.delivered_copies(session, [r for r in rows if r.operation in CHANGES])
         loop = asyncio.get_running_loop()
         now = loop.time()
         for row in rows:
             at = self.pacer.reserve(row.platform, row.chat_id, now)
             self._in_flight += 1
-            task = asyncio.create_task(self._deliver(row, at))
+            task = asyncio.create_task(self._deliver(row, at, copies.get(row.id)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(rows)
@@ -265,7 +269,7 @@ class OutboxWorker:
 
     # One delivery ------------------------------------------------------------------------------------
 
-    async def _deliver(self, row: Delivery, at: float) -> None:
+    async def _deliver(self, row: Delivery, at: float, copy: Delivery | None = None) -> None:
         loop = asyncio.get_running_loop()
         try:
             delay = at - loop.time()
@@ -288,7 +292,7 @@ class OutboxWorker:
                     message_id: str | None = ""
                 else:
                     assert message is not None
-                    message_id = await self._perform(adapter, row, message)
+                    message_id = await self._perform(adapter, row, message, copy)
             if message_id is not None:
                 self._pending.results.sent.append((row.id, message_id))
                 metrics.OUTBOX_OUTCOMES.labels(row.platform, "sent").inc()
@@ -304,12 +308,21 @@ class OutboxWorker:
             if self._in_flight == 0:
                 self._flush_now.set()  # the batch is done: record it before claiming more
 
-    async def _perform(self, adapter: PlatformAdapter, row: Delivery, message: OutgoingMessage) -> str | None:
+    async def _perform(
+        self, adapter: PlatformAdapter, row: Delivery, message: OutgoingMessage, copy: Delivery | None
+    ) -> str | None:
         if row.operation == "send":
             return await adapter.send(message)
-        async with self.sessions() as session:
-            copy = await deliveries.delivered_copy(session, row)
-            text = await self._window_text(session, row) if row.operation == edits.EDIT else None
+        text: str | None = None
+        cached = row.operation != edits.EDIT or self._window_key(row) in self._texts
+        if copy is None or copy.platform_message_id is None or not cached:
+            async with self.sessions() as session:
+                if copy is None or copy.platform_message_id is None:  # not found at claim, or not landed then
+                    copy = await deliveries.delivered_copy(session, row)
+                if row.operation == edits.EDIT:
+                    text = await self._window_text(session, row)
+        elif row.operation == edits.EDIT:
+            text = self._texts[self._window_key(row)]
         if copy is None or copy.status == deliveries.FAILED:
             self._fail(row, "rejected: the original was not delivered")
             return None
@@ -324,12 +337,16 @@ class OutboxWorker:
             await adapter.edit(to_edit(row, copy, text))
         return copy.platform_message_id
 
+    @staticmethod
+    def _window_key(row: Delivery) -> tuple[str, str, int]:
+        return row.subject, row.language, row.revision
+
     async def _window_text(self, session: AsyncSession, row: Delivery) -> str | None:
         """The coalescing window's text of an edit row (None: the row carries its own), read once per window.
 
         An edit leaves only once its window has closed, so the window's text is final by then and is kept.
         """
-        key = (row.subject, row.language, row.revision)
+        key = self._window_key(row)
         if key not in self._texts:
             if len(self._texts) >= WINDOW_TEXTS:
                 self._texts.clear()

@@ -13,6 +13,7 @@ from bot.app import App
 from bot.core.codec import encode
 from bot.core.events import ChatKind
 from storage.appeals import queue_copies
+from storage.deliveries import delivered_copies, delivered_copy
 from storage.edits import EDIT, TEXT, edit_payload, queue_coalesced_edits
 from storage.models import Delivery, utcnow
 from storage.outbox import Target
@@ -76,3 +77,19 @@ async def test_a_copy_queued_in_an_open_window_gets_its_edit_with_the_next_chang
     edits = await rows(any_app, EDIT)
     assert len(edits) == 23 and {row.chat_id for row, _ in edits} == {f"-100{n}" for n in range(23)}
     assert {text for _, text in edits} == {"✍️ 2 (ar)", "✍️ 2 (es)"}
+
+
+async def test_one_query_finds_the_copy_each_edit_applies_to(any_app: App) -> None:
+    await copies(any_app, 0, 5)
+    await count_changes(any_app, 1)
+    edits = [row for row, _ in await rows(any_app, EDIT)]
+    async with any_app.sessions() as session:
+        found = await delivered_copies(session, edits)
+        one_by_one = {edit.id: await delivered_copy(session, edit) for edit in edits}
+    assert len(found) == 5
+    assert {edit_id: copy.id for edit_id, copy in found.items()} == {
+        edit_id: copy.id for edit_id, copy in one_by_one.items() if copy is not None
+    }
+    assert all(
+        found[edit.id].chat_id == edit.chat_id and found[edit.id].operation == "send" for edit in edits
+    )
