@@ -4,11 +4,11 @@ Each send reserves a slot with GCRA-style "theoretical arrival times" per chat (
 chat, 20/min for a group or channel, 1/s for a Slack channel); a reservation never blocks other chats: a slow
 group only pushes its own slots back.
 
-The platform-wide limit (Telegram's 30 messages in any second) is kept with certainty, whatever the delays
-between this process and the platform: the platform counts a message at some moment between the request
-leaving and its answer coming back. So a message leaves only when fewer than the limit were *answered* within
-the last window or are still on their way. A message that lingered (a pause of the platform, a slow network)
-keeps its place in the window until its answer arrives, instead of letting the ones behind it bunch up.
+The platform-wide limit (Telegram's 30 messages in any second) is kept whatever the delays between this process
+and the platform, up to half a window: the platform counts a message at some moment between the request leaving
+and its answer coming back. So a message leaves only when fewer than the limit were answered within the last
+window or are still on their way. A message that lingered (a pause of the platform, a slow network) keeps its
+place in the window until its answer arrives, instead of letting the ones behind it bunch up.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ TELEGRAM = Limits(
 )
 SLACK = Limits(0.0, MARGIN * 1.0, MARGIN * 1.0, private_burst=3, group_burst=3)
 UNLIMITED = Limits(0.0, 0.0, 0.0)
+# How long a message awaiting its answer counts as possibly not yet counted by the platform (see PlatformWindow):
+# half the platform's window, and never less than a quarter of a second, as delays are real time however much
+# tests and benchmarks shrink the windows.
+HOLD, MIN_HOLD = 0.5, 0.25
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
 
 
@@ -125,7 +129,7 @@ class Pacer:
     _platform_next: dict[str, float] = field(default_factory=dict)
     _gates: dict[str, PriorityGate] = field(default_factory=dict)
     _slowdown: dict[str, tuple[float, float]] = field(default_factory=dict)  # platform → (factor, until)
-    _windows: dict[str, _AnsweredWindow] = field(default_factory=dict)
+    _windows: dict[str, PlatformWindow] = field(default_factory=dict)
 
     def reserve(self, platform: str, chat_id: str, now: float) -> float:
         """The earliest time a message to ``chat_id`` may go, and book it for that chat.
@@ -154,11 +158,12 @@ class Pacer:
         if window is None:
             yield
             return
-        window.leave()
+        loop = asyncio.get_running_loop()
+        departure = window.leave(loop.time())
         try:
             yield
         finally:
-            window.answered(asyncio.get_running_loop().time())
+            window.answered(departure, loop.time())
 
     async def depart(self, platform: str, priority: int = 0) -> None:
         """Wait for the platform-wide spacing since the previous departure and room in its window, then leave.
@@ -173,7 +178,7 @@ class Pacer:
         async with self._gates.setdefault(platform, PriorityGate()).turn(priority):
             if limits.overall_count:
                 window = self._windows.setdefault(
-                    platform, _AnsweredWindow(limits.overall_count, limits.overall_window)
+                    platform, PlatformWindow(limits.overall_count, limits.overall_window)
                 )
                 await window.room(self._factor(platform, loop.time()))
             slot = self._platform_next.get(platform, 0.0)
@@ -199,24 +204,30 @@ class Pacer:
         return factor if now < until else 1.0
 
 
-class _AnsweredWindow:
-    """The platform's sliding window as this process can know it for sure: messages answered within the last
-    ``window`` seconds, plus those still awaiting an answer (the platform may be counting them right now)."""
+class PlatformWindow:
+    """The platform's sliding window as this process can know it: each message counts from the moment it leaves
+    until its answer is back (the platform counted it somewhere in between), then for one more window.
+
+    A message counts as on its way for at most ``hold`` seconds: a process too busy to read its answers would
+    otherwise slow every send down with it. Delays on the way up to that long never tip the platform over.
+    """
 
     def __init__(self, count: int, window: float) -> None:
         self.count, self.window = count, window
-        self.on_the_way = 0
-        self._answers: deque[float] = deque()
+        self.hold = max(HOLD * window, MIN_HOLD)
+        self._on_the_way: list[float] = []  # when each message still awaiting its answer left
+        self._counted: list[float] = []  # until when each answered message may have been counted
         self._changed = asyncio.Event()
 
-    def leave(self) -> None:
-        """A message is on its way."""
-        self.on_the_way += 1
+    def leave(self, now: float) -> float:
+        """A message is on its way; returns its departure, to give back to :meth:`answered`."""
+        self._on_the_way.append(now)
+        return now
 
-    def answered(self, now: float) -> None:
-        """Its answer came back at ``now``: it stays counted for one more window."""
-        self.on_the_way -= 1
-        self._answers.append(now)
+    def answered(self, departure: float, now: float) -> None:
+        """The answer to the message that left at ``departure`` came back at ``now``."""
+        self._on_the_way.remove(departure)
+        self._counted.append(min(now, departure + self.hold))
         self._changed.set()
 
     async def room(self, factor: float = 1.0) -> None:
@@ -225,15 +236,15 @@ class _AnsweredWindow:
         ``factor`` widens the window after a 429 (another sender on the same account, or a stricter platform).
         """
         loop = asyncio.get_running_loop()
-        window = self.window * factor
+        window, hold = self.window * factor, self.hold
         while True:
             now = loop.time()
-            while self._answers and self._answers[0] <= now - window:
-                self._answers.popleft()
-            if len(self._answers) + self.on_the_way < self.count:
+            self._counted = [until for until in self._counted if until > now - window]
+            # Until when each message may still be counted (those on their way: at most their hold).
+            ends = self._counted + [left + hold for left in self._on_the_way if left + hold > now - window]
+            if len(ends) < self.count:
                 return
             self._changed.clear()
-            # The oldest answer leaves the window then; an answer coming back may be the one that frees room.
-            wake = self._answers[0] + window - now if self._answers else None
+            # The earliest leaves the window then; an answer coming back may free room sooner.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), wake)
+                await asyncio.wait_for(self._changed.wait(), min(ends) + window - now)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from bot.adapters.emulators.limits import SlidingWindow
-from bot.core.pacing import TELEGRAM, Pacer
+from bot.core.pacing import TELEGRAM, Pacer, PlatformWindow
 
 SCALE = 0.05  # Telegram's 30 messages in any second become 30 in any 50 ms
 
@@ -52,3 +54,17 @@ async def test_without_delays_the_broadcast_keeps_close_to_the_allowed_rate() ->
     assert refused == 0
     lower_bound = (300 - 30) / 30 * SCALE  # the first 30 may leave within the first window
     assert lower_bound <= seconds
+
+
+async def test_a_message_whose_answer_never_comes_stops_holding_a_place_after_its_hold() -> None:
+    """A process too busy to read its answers must not slow every later send down with it."""
+    window = PlatformWindow(count=2, window=1.0)
+    now = asyncio.get_running_loop().time()
+    window.leave(
+        now - 1.6
+    )  # on its way for longer than its hold (half a window) plus a window: no longer counted
+    window.leave(now - 0.2)  # still counted
+    await asyncio.wait_for(window.room(), 0.5)  # one place of two is taken: room at once
+    window.leave(now)
+    with pytest.raises(TimeoutError):  # both places taken until the earlier one's hold ends
+        await asyncio.wait_for(window.room(), 0.05)
