@@ -10,12 +10,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_writes import WriteQueue
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine; on SQLite turn on WAL, foreign keys and a busy timeout.
 
-    WAL lets readers go on while the one writer commits; the busy timeout makes a second writer wait
-    instead of failing with "database is locked".
+    WAL lets readers go on while the one writer commits; the process's own writers take turns in a fair
+    queue (:mod:`storage.sqlite_writes`), and the busy timeout makes another process's writer wait instead of
+    failing with "database is locked".
     """
     sqlite = url.startswith("sqlite")
     if sqlite:
@@ -32,6 +35,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", not sqlite)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        WriteQueue().install(engine)
         if kwargs["pool_reset_on_return"] is None:
             event.listen(engine.sync_engine, "reset", _skip_idle_rollback)
 
