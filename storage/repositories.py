@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,26 @@ def bootstrap_marks(keys: Sequence[str], platform: str, workspace: str, user_id:
     ]
 
 
+# Built once: every incoming event runs it, and building the statement cost more than running it.
+USER_ID, CONVERSATION_CHAT = "identities.user_id", "conversations.chat_id"  # their look-up hash contexts
+_ARRIVAL = (
+    select(Identity, Conversation)
+    .join(Identity.person)
+    .outerjoin(
+        Conversation,
+        (Conversation.person_id == Identity.person_id)
+        & (Conversation.platform == bindparam("platform"))
+        & Conversation.chat_hash.in_(bindparam("chat_hashes", expanding=True)),
+    )
+    .options(contains_eager(Identity.person))
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.workspace == bindparam("workspace"),
+        Identity.user_hash.in_(bindparam("user_hashes", expanding=True)),
+    )
+)
+
+
 class PersonRepository:
     """Persons and their platform identities."""
 
@@ -83,18 +103,13 @@ class PersonRepository:
         None when the user is not known yet.
         """
         result = await self.session.execute(
-            select(Identity, Conversation)
-            .join(Identity.person)
-            .outerjoin(
-                Conversation,
-                (Conversation.person_id == Identity.person_id)
-                & (Conversation.platform == platform)
-                & (Conversation.chat_id == chat_id),
-            )
-            .options(contains_eager(Identity.person))
-            .where(
-                Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
-            )
+            _ARRIVAL,
+            {
+                "platform": platform,
+                "workspace": workspace,
+                "user_hashes": lookup_hashes(USER_ID, [user_id]),
+                "chat_hashes": lookup_hashes(CONVERSATION_CHAT, [chat_id]),
+            },
         )
         row = result.first()
         return None if row is None else (row[0], row[1])
@@ -503,6 +518,21 @@ class AuditRepository:
         return result.scalars().all()
 
 
+def _claim_statement(dialect: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of one processed event, in ``dialect``'s words."""
+    table = cast(Table, ProcessedEvent.__table__)
+    columns = ("platform", "event_id", "owner", "created_at")
+    return (
+        dialect.insert(table)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(table.c.id)
+    )
+
+
+_CLAIMS = {False: _claim_statement(sqlite), True: _claim_statement(postgresql)}  # by "is PostgreSQL"
+
+
 class EventLog:
     """Platform event ids already processed."""
 
@@ -535,15 +565,8 @@ class EventLog:
             "owner": None if owner is None else active_keyring().lookup(EVENT_OWNER, str(owner)),
             "created_at": utcnow(),
         }
-        table = cast(Table, ProcessedEvent.__table__)
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(table)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(table.c.id)
-        )
-        claimed = (await self.session.execute(statement)).scalar_one_or_none()
+        statement = _CLAIMS[self.session.get_bind().dialect.name == "postgresql"]
+        claimed = (await self.session.execute(statement, values)).scalar_one_or_none()
         if claimed is None:
             return False
         if owner is None:
