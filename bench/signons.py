@@ -173,7 +173,8 @@ async def bot_run(
         for adapter in adapters:
             await adapter.start()
         config = WorkerConfig(time_scale=emulators.scale, batch=200, max_in_flight=400, idle_poll=0.05)
-        worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters}, config=config, pacer=app.pacer)
+        worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters}, config=config, pacer=app.pacer,
+                              crowded=lambda: app.dispatcher.crowded)  # fmt: skip
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         published = 0.0

@@ -87,6 +87,7 @@ def build_worker(
         gate=gate,
         wake=wake,
         config=config,
+        crowded=lambda: app.dispatcher.crowded,  # people first: routine rows wait while events queue
     )
 
 

@@ -9,6 +9,7 @@ from bot.core.context import Context
 from handlers.letter_render import body_for, render, sign_button
 from storage.letters import LetterRepository
 from storage.models import Letter, utcnow
+from storage.outbox import ROUTINE
 
 EDITABLE = ("draft", "awaiting", "published")  # a closed letter no longer changes
 COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
@@ -40,6 +41,7 @@ async def queue_counts(ctx: Context, found: Letter) -> None:
             sign_button(found, language),
         ),
         coalesce=COUNT_WINDOW,
+        priority=ROUTINE,  # a live count: it waits while people are being answered, and the next one replaces it
     )
 
 

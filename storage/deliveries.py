@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     tuple_,
     type_coerce,
     update,
@@ -50,6 +51,7 @@ async def claim(
     *,
     platforms: Collection[str] | None = None,
     chats: Collection[str] | None = None,
+    most_routine: int | None = None,
 ) -> list[Delivery]:
     """Lease up to ``limit`` due rows, most urgent first; commits nothing (the caller's transaction does).
 
@@ -60,6 +62,7 @@ async def claim(
         now: the current time (tests pass their own).
         platforms: only rows of these platforms (a worker claims what its adapters serve); all when None.
         chats: only rows addressed to these chat ids (a console claims its own person's chat); all when None.
+        most_routine: only rows of this priority or more urgent (lower); all when None.
     """
     now = now or utcnow()
     due = or_(
@@ -71,6 +74,7 @@ async def claim(
         # Decrypted row by row below: one bad (or tampered) row must not fail the batch.
         .options(defer(Delivery.payload), defer(Delivery.chat_id))
         .where(due, *served(platforms, chats))
+        .where(true() if most_routine is None else Delivery.priority <= most_routine)
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
@@ -277,7 +281,9 @@ async def delivered_copy(session: AsyncSession, delivery: Delivery) -> Delivery 
 async def delivered_copies(session: AsyncSession, changes: Sequence[Delivery]) -> dict[int, Delivery]:
     """The sent copy each edit or deletion in ``changes`` applies to, by the change's id, in one query.
 
-    A change whose copy is not found here (none yet) is absent: :func:`delivered_copy` looks it up again.
+    Matched on the rows' stored chat hashes. A change whose copy is not found here is absent (none yet, or,
+    during a key rotation, the two rows hashed under different keys): :func:`delivered_copy`, which tries every
+    key's hash, looks it up again.
     """
     if not changes:
         return {}

@@ -80,6 +80,9 @@ async def queue_coalesced_edits(
         release: when the window ends: the edits wait until then.
         priority: the rows' priority.
 
+    An earlier window's edits still waiting (the worker gives way to people during a burst) are dropped when
+    a new window opens: each edit carries the whole text, so the newest window's is the only one worth sending.
+
     Returns:
         How many edit rows were queued now (0 for a change within a window already open).
     """
@@ -133,6 +136,16 @@ async def queue_coalesced_edits(
     await session.execute(cast(Insert, upsert), texts)
     if written == copies:
         return 0
+    # The window's edits replace the earlier windows' still waiting.
+    await session.execute(
+        delete(Delivery).where(
+            Delivery.subject == subject,
+            Delivery.operation == EDIT,
+            Delivery.status == PENDING,
+            Delivery.revision < revision,
+            Delivery.language.in_(list(payloads)),
+        )
+    )
     return await _queue_window_edits(session, subject, list(payloads), revision, release, priority, now)
 
 

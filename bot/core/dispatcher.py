@@ -66,7 +66,13 @@ class Dispatcher:
         self._secretariat = {(s.platform, s.workspace, s.user_id) for s in settings.secretariat}
         # Events wait here rather than for a database connection: a burst (5,000 sign-ons) must queue, not time out.
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_EVENTS)
+        self._waiting = 0  # events queued for a slot
         self._translators: dict[tuple[str, str | None], Translator] = {}  # immutable, so shared by events
+
+    @property
+    def crowded(self) -> bool:
+        """People's events are queued for their turn: the process is busy answering people right now."""
+        return self._waiting > 0
 
     def add_secretariat(self, identities: Iterable[SecretariatIdentity]) -> None:
         """Bootstrap more secretariat identities (the demo's Slack secretariat member)."""
@@ -77,8 +83,15 @@ class Dispatcher:
         platform = event.chat.platform
         metrics.EVENTS.labels(platform, type(event).__name__).inc()
         with metrics.LATENCY.labels(platform).time():
-            async with self._slots:
+            self._waiting += 1
+            try:
+                await self._slots.acquire()
+            finally:
+                self._waiting -= 1
+            try:
                 outcome = await self._handle(event)
+            finally:
+                self._slots.release()
         if outcome.duplicate:
             metrics.DUPLICATES.labels(platform).inc()
         return outcome

@@ -31,7 +31,7 @@ from bot.core.pacing import DEFAULT_LIMITS, Limits, Pacer
 from bot.core.supervise import Backoff, Heartbeat, pause, supervise
 from storage import deliveries, edits
 from storage.models import Delivery, utcnow
-from storage.outbox import DELETE, ERASE, URGENT
+from storage.outbox import DELETE, ERASE, NORMAL, URGENT
 
 CHANGES = (edits.EDIT, DELETE)  # operations on a copy already delivered
 
@@ -120,6 +120,7 @@ class OutboxWorker:
         chats: Collection[str] | None = None,
         gate: Gate | None = None,
         wake: Wake | None = None,
+        crowded: Callable[[], bool] | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = dict(adapters)
@@ -144,6 +145,9 @@ class OutboxWorker:
         # Several processes on PostgreSQL: claim only the platforms this process owns now, and wake on NOTIFY.
         self.gate = gate
         self.wake = wake
+        # True while people's events queue for their turn: routine rows (live counts, coalesced and superseded
+        # by the next window anyway) wait, so the process answers people first.
+        self.crowded = crowded
 
     # Loop --------------------------------------------------------------------------------------------
 
@@ -237,7 +241,12 @@ class OutboxWorker:
         lease = timedelta(seconds=self.config.lease)
         async with self.sessions() as session, session.begin():
             rows = await deliveries.claim(
-                session, min(room, self.config.batch), lease, platforms=platforms, chats=self.chats
+                session,
+                min(room, self.config.batch),
+                lease,
+                platforms=platforms,
+                chats=self.chats,
+                most_routine=NORMAL if self.crowded is not None and self.crowded() else None,
             )
             # One query for the copies a batch of edits applies to, instead of one per edit when it leaves.
             copies = await deliveries.delivered_copies(session, [r for r in rows if r.operation in CHANGES])
@@ -313,16 +322,10 @@ class OutboxWorker:
     ) -> str | None:
         if row.operation == "send":
             return await adapter.send(message)
-        text: str | None = None
-        cached = row.operation != edits.EDIT or self._window_key(row) in self._texts
-        if copy is None or copy.platform_message_id is None or not cached:
+        if copy is None or copy.platform_message_id is None:  # not found at claim, or not landed then
             async with self.sessions() as session:
-                if copy is None or copy.platform_message_id is None:  # not found at claim, or not landed then
-                    copy = await deliveries.delivered_copy(session, row)
-                if row.operation == edits.EDIT:
-                    text = await self._window_text(session, row)
-        elif row.operation == edits.EDIT:
-            text = self._texts[self._window_key(row)]
+                copy = await deliveries.delivered_copy(session, row)
+        text = await self._window_text(row) if row.operation == edits.EDIT else None
         if copy is None or copy.status == deliveries.FAILED:
             self._fail(row, "rejected: the original was not delivered")
             return None
@@ -341,7 +344,7 @@ class OutboxWorker:
     def _window_key(row: Delivery) -> tuple[str, str, int]:
         return row.subject, row.language, row.revision
 
-    async def _window_text(self, session: AsyncSession, row: Delivery) -> str | None:
+    async def _window_text(self, row: Delivery) -> str | None:
         """The coalescing window's text of an edit row (None: the row carries its own), read once per window.
 
         An edit leaves only once its window has closed, so the window's text is final by then and is kept.
@@ -350,7 +353,8 @@ class OutboxWorker:
         if key not in self._texts:
             if len(self._texts) >= WINDOW_TEXTS:
                 self._texts.clear()
-            self._texts[key] = await edits.window_text(session, *key)
+            async with self.sessions() as session:
+                self._texts[key] = await edits.window_text(session, *key)
         return self._texts[key]
 
     def _fail(self, row: Delivery, detail: str) -> None:

@@ -149,33 +149,37 @@ class Pacer:
 
     @contextlib.asynccontextmanager
     async def sending(self, platform: str, priority: int = 0) -> AsyncIterator[None]:
-        """Leave in turn (see :meth:`depart`), and count the message in the platform's window until answered.
+        """Leave in turn (see :meth:`_depart`), and count the message in the platform's window until answered.
 
         The block is the platform call: its end is when the platform's answer came back.
         """
-        await self.depart(platform, priority)
-        window = self._windows.get(platform)
-        if window is None:
+        counted = await self._depart(platform, priority)
+        if counted is None:
             yield
             return
-        loop = asyncio.get_running_loop()
-        departure = window.leave(loop.time())
+        window, departure = counted
         try:
             yield
         finally:
-            window.answered(departure, loop.time())
+            window.answered(departure, asyncio.get_running_loop().time())
 
-    async def depart(self, platform: str, priority: int = 0) -> None:
+    async def _depart(self, platform: str, priority: int) -> tuple[PlatformWindow, float] | None:
         """Wait for the platform-wide spacing since the previous departure and room in its window, then leave.
 
         Messages waiting for the platform leave most urgent first (lower ``priority``), in arrival order within
         a priority: a person's confirmation does not queue behind hundreds of routine count edits.
+
+        Returns:
+            The platform's window, where the message is now counted, and its departure (for
+            :meth:`PlatformWindow.answered`); None when the platform has no window.
         """
         limits = self.limits.get(platform, UNLIMITED)
         if not limits.overall and not limits.overall_count:
-            return
+            return None
         loop = asyncio.get_running_loop()
+        counted: tuple[PlatformWindow, float] | None = None
         async with self._gates.setdefault(platform, PriorityGate()).turn(priority):
+            window = None
             if limits.overall_count:
                 window = self._windows.setdefault(
                     platform, PlatformWindow(limits.overall_count, limits.overall_window)
@@ -189,6 +193,9 @@ class Pacer:
             # A sleep overshoots by a little: keep to the schedule then, but never catch up a real lag.
             base = slot if now - slot < interval / 2 else now
             self._platform_next[platform] = base + interval
+            if window is not None:  # counted before the next message may look for room
+                counted = window, window.leave(now)
+        return counted
 
     def release(self, platform: str, chat_id: str, not_before: float) -> None:
         """Nothing more to a chat before ``not_before`` (after a 429's retry-after)."""

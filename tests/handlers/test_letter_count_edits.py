@@ -1,5 +1,5 @@
 """A letter's live count edits every delivered copy in one statement: a sign-on does as many statements with
-50 copies as with 500, and each copy's edit keeps its reader's direction and its chat's kind."""
+50 copies as with 500, and each copy's edit keeps its reader's direction and its chat's kind, at routine priority."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.core.events import ActionEvent, ChatKind
 from storage.appeals import queue_copies
 from storage.edits import edit_payload
 from storage.models import Delivery
-from storage.outbox import Target
+from storage.outbox import ROUTINE, Target
 from tests.handlers.test_letters import publish
 from tests.support import chat
 
@@ -104,6 +104,8 @@ async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(datab
             edits = {row.chat_id: row for row in rows if row.operation == "edit"}
             window = {row.chat_id: await edit_payload(session, row) for row in edits.values()}
         assert edits.keys() == copies.keys()
+        # Routine: while people's presses queue, the counts wait (the next window's count replaces them).
+        assert {row.priority for row in edits.values()} == {ROUTINE}
         arabic = next(row for row in edits.values() if row.language == "ar")
         edit = to_edit(arabic, copies[arabic.chat_id], window[arabic.chat_id])
         assert edit.rtl and edit.chat.kind is ChatKind.PRIVATE

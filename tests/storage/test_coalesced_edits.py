@@ -35,11 +35,11 @@ async def copies(app: App, start: int, count: int) -> None:
         await queue_copies(session, SUBJECT, items, priority=5, revision=1, status="sent")
 
 
-async def count_changes(app: App, signed: int) -> int:
+async def count_changes(app: App, signed: int, window: int = WINDOW) -> int:
     payloads = {language: encode(f"✍️ {signed} ({language})") for language in ("es", "ar")}
     async with app.sessions() as session, session.begin():
         return await queue_coalesced_edits(
-            session, SUBJECT, payloads, revision=WINDOW, release=utcnow() + timedelta(seconds=10), priority=5
+            session, SUBJECT, payloads, revision=window, release=utcnow() + timedelta(seconds=10), priority=5
         )
 
 
@@ -93,3 +93,20 @@ async def test_one_query_finds_the_copy_each_edit_applies_to(any_app: App) -> No
     assert all(
         found[edit.id].chat_id == edit.chat_id and found[edit.id].operation == "send" for edit in edits
     )
+
+
+async def test_a_new_window_replaces_the_edits_an_earlier_window_still_has_waiting(any_app: App) -> None:
+    # The worker gives way to people during a burst: windows may open while the last one's edits still wait.
+    await copies(any_app, 0, 10)
+    await count_changes(any_app, 1)
+    async with any_app.sessions() as session, session.begin():  # one copy's edit of that window went out
+        first = (
+            await session.execute(select(Delivery).where(Delivery.operation == EDIT).limit(1))
+        ).scalar_one()
+        first.status = "sent"
+    assert await count_changes(any_app, 7, window=WINDOW + 1) == 10
+    edits = await rows(any_app, EDIT)
+    waiting = sorted((row.revision, text) for row, text in edits if row.status == "pending")
+    assert [revision for revision, _ in waiting] == [WINDOW + 1] * 10  # one per copy: the newest window's
+    assert {text for _, text in waiting} == {"✍️ 7 (ar)", "✍️ 7 (es)"}
+    assert [(row.revision, row.status) for row, _ in edits if row.status != "pending"] == [(WINDOW, "sent")]
