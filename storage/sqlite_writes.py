@@ -46,6 +46,7 @@ class WriteQueue:
         event.listen(sync, "rollback", self._leave_connection)
         event.listen(sync.pool, "checkin", self._leave_record)
         event.listen(sync.pool, "invalidate", self._leave_record)
+        event.listen(sync.pool, "soft_invalidate", self._leave_record)
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -63,6 +64,10 @@ class WriteQueue:
 
     async def _join(self, info: dict[Any, Any]) -> None:
         task = asyncio.current_task()
+        if self._holder is not None and self._holder_task is not None and self._holder_task.done():
+            self._leave(
+                self._holder
+            )  # its task ended without a commit or rollback reaching us: not to block all
         if self._holder is not None and task is not None and task is self._holder_task:
             # Waiting for itself would never end: refused at once, as SQLite refuses a second writer.
             raise sqlite3.OperationalError("database is locked (by this task's own transaction)")
@@ -82,6 +87,8 @@ class WriteQueue:
             lock.release()
 
     def _leave_connection(self, conn: Connection) -> None:
+        if conn.invalidated:  # cancelled mid-statement: the pool's invalidate event has let the next one in
+            return
         self._leave(conn.info)
 
     def _leave_record(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:

@@ -154,7 +154,10 @@ def test_the_sandbox_serves_healthz_while_the_console_waits_for_input(tmp_path: 
         assert response.status == 200 and health["status"] == "ok"
         assert health["platforms"] == ["telegram", "slack"]  # the emulators, served by the same process
         status, errors = run.interrupt()  # Ctrl-C quits cleanly
-        assert status == 0 and "Traceback" not in errors and "KeyboardInterrupt" not in errors
+        assert status == 0 and "Traceback" not in errors and "KeyboardInterrupt" not in errors, (
+            status,
+            errors[-6000:].replace("\n", " | "),
+        )
     finally:
         run.kill()
 

@@ -86,3 +86,18 @@ async def test_a_second_write_transaction_in_the_same_task_fails_at_once_instead
             await session.execute(insert, {"e": "c"})
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_cancelled_in_its_transaction_lets_the_next_one_in(sqlite_url: str) -> None:
+    # Ctrl-C or a stopping worker cancels a task in the middle of its transaction: the queue must not stay held.
+    engine = create_engine(sqlite_url, connect_args={"timeout": 0.2})
+    sessions = session_factory(engine)
+    try:
+        for pause in (0.0, 0.001, 0.01):
+            task = asyncio.create_task(_write_once(sessions, 1000))
+            await asyncio.sleep(pause)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(_write_once(sessions, 2000), timeout=5)
+    finally:
+        await engine.dispose()
