@@ -72,6 +72,9 @@ async def queue_coalesced_edits(
     copies each copy's seal, chat and payload tokens as they are (no decryption, no sealing per copy), so a
     letter delivered to 3,000 chats costs a sign-on the same few statements as one delivered to 3.
 
+    An earlier window's edits still waiting (the worker gives way to people during a burst) are dropped when
+    the edits are written: each carries the whole text, so the newest window's is the only one worth sending.
+
     Args:
         session: the caller's session, inside its transaction.
         subject: whose copies are edited.
@@ -79,9 +82,6 @@ async def queue_coalesced_edits(
         revision: the window's revision (the same for every change within the window).
         release: when the window ends: the edits wait until then.
         priority: the rows' priority.
-
-    An earlier window's edits still waiting (the worker gives way to people during a burst) are dropped when
-    a new window opens: each edit carries the whole text, so the newest window's is the only one worth sending.
 
     Returns:
         How many edit rows were queued now (0 for a change within a window already open).

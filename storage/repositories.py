@@ -31,7 +31,7 @@ from storage.models import (
     Setting,
     utcnow,
 )
-from storage.sealed import lookup_hashes
+from storage.sealed import EncryptedText, lookup_hashes
 
 BOOTSTRAP_PREFIX = "bootstrap:"
 EVENT_ID = "processed_events.event_id"  # look-up hash contexts of processed events
@@ -57,7 +57,9 @@ def bootstrap_marks(keys: Sequence[str], platform: str, workspace: str, user_id:
 
 
 # Built once: every incoming event runs it, and building the statement cost more than running it.
-USER_ID, CONVERSATION_CHAT = "identities.user_id", "conversations.chat_id"  # their look-up hash contexts
+# Their look-up hash contexts, as the models declare them.
+USER_ID = cast(EncryptedText, cast(Table, Identity.__table__).c.user_id.type).context
+CONVERSATION_CHAT = cast(EncryptedText, cast(Table, Conversation.__table__).c.chat_id.type).context
 _ARRIVAL = (
     select(Identity, Conversation)
     .join(Identity.person)

@@ -65,9 +65,8 @@ class WriteQueue:
     async def _join(self, info: dict[Any, Any]) -> None:
         task = asyncio.current_task()
         if self._holder is not None and self._holder_task is not None and self._holder_task.done():
-            self._leave(
-                self._holder
-            )  # its task ended without a commit or rollback reaching us: not to block all
+            # Its task ended without a commit or rollback reaching us: let the others in.
+            self._leave(self._holder)
         if self._holder is not None and task is not None and task is self._holder_task:
             # Waiting for itself would never end: refused at once, as SQLite refuses a second writer.
             raise sqlite3.OperationalError("database is locked (by this task's own transaction)")

@@ -340,16 +340,12 @@ class OutboxWorker:
             await adapter.edit(to_edit(row, copy, text))
         return copy.platform_message_id
 
-    @staticmethod
-    def _window_key(row: Delivery) -> tuple[str, str, int]:
-        return row.subject, row.language, row.revision
-
     async def _window_text(self, row: Delivery) -> str | None:
         """The coalescing window's text of an edit row (None: the row carries its own), read once per window.
 
         An edit leaves only once its window has closed, so the window's text is final by then and is kept.
         """
-        key = self._window_key(row)
+        key = (row.subject, row.language, row.revision)
         if key not in self._texts:
             if len(self._texts) >= WINDOW_TEXTS:
                 self._texts.clear()
