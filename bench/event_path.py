@@ -15,12 +15,16 @@ Telegram half would take ``presses / 60`` s whatever the event path does). The t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
+import os
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -200,41 +204,81 @@ async def seed(app: App, on_telegram: int, on_slack: int) -> None:
                 )
 
 
-async def ours(players: Players, kind: str, mix: str, presses: int) -> Figure:
-    """The bot on a fresh ``kind`` store: half the presses on each platform (``mixed``), or all on Telegram."""
+def node_settings(urls: dict[str, str], database_url: str) -> Settings:
+    """The bot's settings against the players' emulators, webhooks on."""
+    return replace(Settings(database_url=database_url), telegram_token=urls["telegram_token"],
+                   telegram_api_url=urls["telegram"], telegram_mode="webhook",
+                   telegram_webhook_secret=SECRET, slack_bot_token=urls["slack_token"],
+                   slack_signing_secret=urls["slack_secret"], slack_api_url=urls["slack"])  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def serving(urls: dict[str, str], database_url: str, port: int) -> AsyncIterator[tuple[App, int]]:
+    """One bot process's web side with the no-op route, on ``port`` (0: any free port). Several processes may
+    serve the same port: the kernel spreads connections over them (``SO_REUSEPORT``), as a reverse proxy would."""
+    app = build_app(node_settings(urls, database_url), time_scale=PACING_SCALE)
+    # The players enforce no limit: Telegram's platform-wide window (which counts a message until its
+    # answer is back, so at ×0.01 a busy loop's round trip would bind) is off; per-chat spacing stays.
+    app.pacer.limits["telegram"] = replace(app.pacer.limits["telegram"], overall=0.0, overall_count=0)
+
+    async def confirm_only(ctx: Context, _event: Event) -> None:
+        ctx.edit(ctx._("Signing has ended."))  # a real answer's size, no work
+
+    app.dispatcher.router.actions[ACTION] = Route(confirm_only)
+    adapters = [build_telegram_adapter(app, timeout=60.0), build_slack_adapter(app, timeout=60.0)]
+    runner = web.AppRunner(build_web_app(app, adapters), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
+    port = bound_port(runner)
+    adapters[0].webhook_url = f"http://127.0.0.1:{port}/telegram/webhook"  # type: ignore[attr-defined]
+    for adapter in adapters:
+        await adapter.start()
+    try:
+        yield app, port
+    finally:
+        for adapter in adapters:
+            await adapter.stop()
+        await runner.cleanup()
+        await app.close()
+
+
+async def node(urls: dict[str, str], database_url: str, port: int) -> None:
+    """A further bot process (``--node``): serves ``port`` beside the benchmark's own until stdin closes."""
+    async with serving(urls, database_url, port):
+        print(json.dumps({"ready": True}), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def ours(players: Players, kind: str, mix: str, presses: int, processes: int = 1) -> Figure:
+    """The bot on a fresh ``kind`` store: half the presses on each platform (``mixed``), or all on Telegram;
+    with ``processes`` > 1, that many web processes share the port (PostgreSQL)."""
     urls = players.urls
     on_telegram = presses // 2 if mix == "mixed" else presses
     on_slack = presses - on_telegram
     label = "telegram + slack" if on_slack else "telegram only"
-    async with store(kind) as url:
-        settings = replace(Settings(database_url=url), telegram_token=urls["telegram_token"],
-                           telegram_api_url=urls["telegram"], telegram_mode="webhook",
-                           telegram_webhook_secret=SECRET, slack_bot_token=urls["slack_token"],
-                           slack_signing_secret=urls["slack_secret"], slack_api_url=urls["slack"])  # fmt: skip
-        app = build_app(settings, time_scale=PACING_SCALE)
-        # The players enforce no limit: Telegram's platform-wide window (which counts a message until its
-        # answer is back, so at ×0.01 a busy loop's round trip would bind) is off; per-chat spacing stays.
-        app.pacer.limits["telegram"] = replace(app.pacer.limits["telegram"], overall=0.0, overall_count=0)
+    if processes > 1:
+        label += f", {processes} processes"
+    async with store(kind) as url, contextlib.AsyncExitStack() as stack:
+        app, port = await stack.enter_async_context(serving(urls, url, 0))
         print(f"    seeding {presses:,} people on {kind}…", file=sys.stderr, flush=True)
         await seed(app, on_telegram, on_slack)
-
-        async def confirm_only(ctx: Context, _event: Event) -> None:
-            ctx.edit(ctx._("Signing has ended."))  # a real answer's size, no work
-
-        app.dispatcher.router.actions[ACTION] = Route(confirm_only)
-        adapters = [build_telegram_adapter(app, timeout=60.0), build_slack_adapter(app, timeout=60.0)]
-        site = await start_site(build_web_app(app, adapters), "127.0.0.1", 0)
-        port = bound_port(site)
-        adapters[0].webhook_url = f"http://127.0.0.1:{port}/telegram/webhook"  # type: ignore[attr-defined]
+        others = [
+            await stack.enter_async_context(
+                ControlledProcess("bench.event_path", "--node", json.dumps(urls), url, str(port))
+            )
+            for _ in range(processes - 1)
+        ]
         await players.events_url(f"http://127.0.0.1:{port}/slack/events")
-        for adapter in adapters:
-            await adapter.start()
         print("    pressing…", file=sys.stderr, flush=True)
+        others_cpu = sum(cpu_seconds(other.process.pid) for other in others)
         figure = await players.press(f"{kind}, {label}", on_telegram, on_slack)
-        for adapter in adapters:
-            await adapter.stop()
-        await site.cleanup()
-        await app.close()
+        figure.cpu += sum(cpu_seconds(other.process.pid) for other in others) - others_cpu
     return figure
 
 
@@ -284,6 +328,8 @@ async def main(presses: int, runs: list[str]) -> None:
             for mix in ("mixed", "telegram"):
                 if kind in runs or mix in runs or f"{kind}-{mix}" in runs:
                     print((await ours(players, kind, mix, presses)).line(), flush=True)
+        if "postgresql" in runs or "processes" in runs:  # web processes behind one port, as behind a proxy
+            print((await ours(players, "postgresql", "mixed", presses, processes=2)).line(), flush=True)
         if "peer" in runs:
             print((await peer(players, presses)).line(), flush=True)
 
@@ -291,6 +337,8 @@ async def main(presses: int, runs: list[str]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--players"]:
         asyncio.run(players())
+    elif sys.argv[1:2] == ["--node"]:
+        asyncio.run(node(json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4])))
     else:
         count = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 4000
         asyncio.run(
