@@ -39,6 +39,7 @@ from bot.adapters.slack import build_slack_adapter
 from bot.adapters.telegram import build_telegram_adapter
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.core.collector import tune_collector
 from bot.core.context import Context
 from bot.core.events import Event
 from bot.core.router import Route
@@ -217,6 +218,7 @@ async def serving(urls: dict[str, str], database_url: str, port: int) -> AsyncIt
     """One bot process's web side with the no-op route, on ``port`` (0: any free port). Several processes may
     serve the same port: the kernel spreads connections over them (``SO_REUSEPORT``), as a reverse proxy would."""
     app = build_app(node_settings(urls, database_url), time_scale=PACING_SCALE)
+    tune_collector()  # as ``sosbot run`` does
     # The players enforce no limit: Telegram's platform-wide window (which counts a message until its
     # answer is back, so at ×0.01 a busy loop's round trip would bind) is off; per-chat spacing stays.
     app.pacer.limits["telegram"] = replace(app.pacer.limits["telegram"], overall=0.0, overall_count=0)

@@ -31,6 +31,7 @@ from bot.adapters.slack import build_slack_adapter
 from bot.adapters.telegram import build_telegram_adapter
 from bot.app import App, build_app
 from bot.config import LANGUAGES, Settings
+from bot.core.collector import tune_collector
 from bot.core.context import Context
 from bot.core.events import ChatKind, Event
 from bot.core.outbox import OutboxWorker, WorkerConfig
@@ -156,6 +157,7 @@ async def bot_run(
     await emulators.call("POST", "/reset")
     async with store(kind) as url:
         app = build_app(settings(url, emulators.urls), time_scale=emulators.scale)
+        tune_collector()  # as ``sosbot run`` does
         await seed_members(app, members)
         if no_op:
 

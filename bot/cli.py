@@ -136,6 +136,7 @@ def _split_refusal(command: str, settings: Settings) -> str | None:
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
+    from bot.core.collector import tune_collector
     from bot.core.i18n import translator
     from bot.core.locks import exclusive
     from bot.web import PortTaken
@@ -147,6 +148,7 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     async with exclusive(settings.database_url, "migrate"):  # processes starting together migrate once
         await upgrade_async(settings.database_url)
     app = build_app(settings, getattr(args, "time_scale", None))
+    tune_collector()
     try:
         if (refused := await _verify_key(app)) is not None:
             return refused

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.sqlite_writes import WriteQueue
@@ -30,10 +32,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Room for the dispatcher's concurrent events plus the outbox worker and the web server's health checks.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
-    # A connection the server dropped (restart, pg_terminate_backend, failover) is replaced at checkout
-    # instead of failing the first statement that uses it. A SQLite file has no server to drop it.
-    kwargs.setdefault("pool_pre_ping", not sqlite)
     engine = create_async_engine(url, **kwargs)
+    if not sqlite and "pool_pre_ping" not in kwargs:
+        ping_idle_connections(engine)
     if engine.dialect.name == "sqlite":
         WriteQueue().install(engine)
         if kwargs["pool_reset_on_return"] is None:
@@ -48,6 +49,42 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
     return engine
+
+
+# A connection given back less than this long ago is not pinged at checkout (HikariCP's "alive bypass window"
+# is 500 ms): the server dropping it within that second is rare, and a statement that then fails on it
+# invalidates the whole pool, as any disconnect does.
+PING_AFTER_IDLE = 1.0
+_LAST_USED = "sos_last_used"  # the pool record's info key: time.monotonic() of the last check-in
+
+
+def ping_idle_connections(engine: AsyncEngine) -> None:
+    """Check a pooled connection that sat idle before handing it out; replace it when the server dropped it.
+
+    A connection the server dropped (restart, ``pg_terminate_backend``, failover) is replaced at checkout
+    instead of failing the first statement that uses it. SQLAlchemy's ``pool_pre_ping`` does the same at every
+    checkout, which on asyncpg costs three round trips (begin, ping, rollback) per event: more than the
+    event's own statements. A SQLite file has no server to drop it.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _given_back(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool discards this connection and checks out another
+            raise DisconnectionError(f"idle connection failed its ping: {type(error).__name__}") from error
 
 
 def _skip_idle_rollback(dbapi_connection: Any, _record: Any, reset_state: Any) -> None:

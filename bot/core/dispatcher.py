@@ -81,8 +81,8 @@ class Dispatcher:
     async def handle(self, event: Event) -> Outcome:
         """Process ``event`` once and return what to send; never raises for a handler's failure."""
         platform = event.chat.platform
-        metrics.EVENTS.labels(platform, type(event).__name__).inc()
-        with metrics.LATENCY.labels(platform).time():
+        metrics.labelled(metrics.EVENTS, platform, type(event).__name__).inc()
+        with metrics.labelled(metrics.LATENCY, platform).time():
             self._waiting += 1
             try:
                 await self._slots.acquire()
@@ -93,7 +93,7 @@ class Dispatcher:
             finally:
                 self._slots.release()
         if outcome.duplicate:
-            metrics.DUPLICATES.labels(platform).inc()
+            metrics.labelled(metrics.DUPLICATES, platform).inc()
         return outcome
 
     async def record_membership(self, event_id: str, chat: ChatRef, member: bool) -> None:
@@ -148,7 +148,7 @@ class Dispatcher:
                 return Outcome(ctx.outgoing, language=ctx.locale)
         except Exception as error:
             self._log_failure(event, error)
-            metrics.FAILURES.labels(event.chat.platform).inc()
+            metrics.labelled(metrics.FAILURES, event.chat.platform).inc()
             return Outcome([self._apology(event, translator)])
 
     async def _person(self, store: Store, event: Event, known: Identity | None) -> tuple[Person, bool]:

@@ -6,9 +6,14 @@ are read from the store when the page is scraped, so every process reports the s
 
 from __future__ import annotations
 
+import functools
+from typing import TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from storage.outbox_health import QueueSnapshot
+
+M = TypeVar("M", Counter, Gauge, Histogram)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 EVENTS = Counter("sos_events_total", "Events handled", ["platform", "kind"], registry=REGISTRY)
@@ -77,3 +82,10 @@ def observe_heartbeat(age: float | None) -> None:
 def render() -> bytes:
     """The metrics page."""
     return generate_latest(REGISTRY)
+
+
+@functools.lru_cache(maxsize=1024)
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, kept: each call of ``labels`` takes a lock and re-checks the values, and
+    every event asks for a few (label values are kinds and platforms, so there are few of them)."""
+    return metric.labels(*values)

@@ -304,7 +304,7 @@ class OutboxWorker:
                     message_id = await self._perform(adapter, row, message, copy)
             if message_id is not None:
                 self._pending.results.sent.append((row.id, message_id))
-                metrics.OUTBOX_OUTCOMES.labels(row.platform, "sent").inc()
+                metrics.labelled(metrics.OUTBOX_OUTCOMES, row.platform, "sent").inc()
                 self.delivered += 1
         except DeliveryError as error:
             self._failed(row, error, loop.time())
@@ -355,7 +355,7 @@ class OutboxWorker:
 
     def _fail(self, row: Delivery, detail: str) -> None:
         """Set the row aside as failed, saying why (counted per platform)."""
-        metrics.OUTBOX_OUTCOMES.labels(row.platform, "failed").inc()
+        metrics.labelled(metrics.OUTBOX_OUTCOMES, row.platform, "failed").inc()
         self._pending.results.failed.append((row.id, detail))
 
     def _failed(self, row: Delivery, error: DeliveryError, now: float) -> None:
@@ -364,15 +364,15 @@ class OutboxWorker:
         detail = str(error)[:200]
         urgent = row.priority <= URGENT
         if error.kind is FailureKind.RATE_LIMITED:
-            metrics.RATE_LIMITED.labels(row.platform).inc()
+            metrics.labelled(metrics.RATE_LIMITED, row.platform).inc()
             wait = (error.retry_after or 1.0) * (scale if scale < 1 else 1.0)
             self.pacer.release(row.platform, row.chat_id, now + wait)
             self.pacer.slow_down(row.platform, now, self.config.slowdown_period * scale)
             results.retry.append((row.id, utcnow() + timedelta(seconds=wait), detail))
-            metrics.OUTBOX_OUTCOMES.labels(row.platform, "retry").inc()
+            metrics.labelled(metrics.OUTBOX_OUTCOMES, row.platform, "retry").inc()
         elif error.kind is FailureKind.MIGRATED and error.new_chat_id:
             results.moved.append((row.id, error.new_chat_id))
-            metrics.OUTBOX_OUTCOMES.labels(row.platform, "moved").inc()
+            metrics.labelled(metrics.OUTBOX_OUTCOMES, row.platform, "moved").inc()
         elif error.kind in (FailureKind.BLOCKED, FailureKind.NOT_FOUND):
             self._fail(row, detail)
             self._pending.lost.append((row, error.kind))
@@ -381,7 +381,7 @@ class OutboxWorker:
             cap = self.config.urgent_backoff_cap if urgent else self.config.backoff_cap
             backoff = min(cap, self.config.backoff_base * 2 ** min(row.attempts - 1, 30)) * scale
             results.retry.append((row.id, utcnow() + timedelta(seconds=backoff), detail))
-            metrics.OUTBOX_OUTCOMES.labels(row.platform, "retry").inc()
+            metrics.labelled(metrics.OUTBOX_OUTCOMES, row.platform, "retry").inc()
         else:
             self._fail(row, detail)
 

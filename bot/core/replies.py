@@ -70,7 +70,7 @@ class ReplySender:
             except DeliveryError as error:
                 loop = asyncio.get_running_loop()
                 if error.kind is FailureKind.RATE_LIMITED and waited < RATE_LIMIT_BUDGET:
-                    metrics.PLATFORM_ERRORS.labels(platform, error.kind.value).inc()
+                    metrics.labelled(metrics.PLATFORM_ERRORS, platform, error.kind.value).inc()
                     wait = (error.retry_after or 1.0) * self.time_scale
                     waited += error.retry_after or 1.0
                     self.pacer.release(platform, chat_id, loop.time() + wait)

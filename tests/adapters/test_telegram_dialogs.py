@@ -51,6 +51,27 @@ async def test_start_offers_five_languages_and_a_press_switches_to_spanish(tg_bo
         assert (await session.execute(select(Person.language))).scalar_one() == "es"
 
 
+async def test_a_press_by_webhook_is_answered_in_the_webhook_reply(tg_webhook: TgBot) -> None:
+    emulator, chat = tg_webhook.emulator, tg_webhook.chat(ANA)
+    await tg_webhook.say(ANA, "/start")
+    greeting = emulator.last_message(ANA.id)
+    await emulator.press(ANA, chat, greeting.message_id, "lang:ar")
+    await emulator.wait_for(lambda: len(emulator.callback_answers) == 1)
+    [answer] = emulator.calls_to("answerCallbackQuery")
+    assert answer.in_webhook_answer  # no request of its own: the answer rode on the webhook's reply
+    arabic = Translator("ar").gettext("From now on I will write to you in {language}.", language="العربية")
+    assert emulator.last_message(ANA.id).visible == "\u200f" + arabic  # right-to-left, marked as such
+
+
+async def test_a_press_by_long_polling_is_answered_by_a_request(tg_polling: TgBot) -> None:
+    emulator, chat = tg_polling.emulator, tg_polling.chat(ANA)
+    await tg_polling.say(ANA, "/start")
+    await emulator.press(ANA, chat, emulator.last_message(ANA.id).message_id, "lang:fr")
+    await emulator.wait_for(lambda: len(emulator.callback_answers) == 1)
+    [answer] = emulator.calls_to("answerCallbackQuery")
+    assert not answer.in_webhook_answer
+
+
 async def test_webhook_is_registered_with_the_secret(tg_webhook: TgBot) -> None:
     [call] = tg_webhook.emulator.calls_to("setWebhook")
     assert call.params["url"] == tg_webhook.webhook_url

@@ -3,7 +3,8 @@
 It answers the methods the bot uses with the real API's JSON shapes and errors, keeps the chats' messages,
 records every call, injects failures on demand, enforces the published rate limits when asked, and plays
 users (:mod:`bot.adapters.emulators.telegram_players`): their messages, button presses and the bot being
-added to groups reach the bot by long polling or by POSTs to its webhook.
+added to groups reach the bot by long polling or by POSTs to its webhook (whose answer may carry one method
+call, as the Bot API allows).
 
 Rate limits (``rate_limits=True``): 1 message per second in a private chat, 20 per minute in a group or
 channel, 30 per second overall — each window multiplied by ``time_scale`` so tests can use 0.01. A breach
@@ -265,7 +266,14 @@ class TelegramEmulator(PlayersMixin):
             self._session = aiohttp.ClientSession()
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self._session.post(url, json=update, headers=headers) as response:
-            return response.status
+            reply = await response.json() if response.content_type == "application/json" else None
+            status = response.status
+        if status == 200 and isinstance(reply, dict) and isinstance(reply.get("method"), str):
+            # As the Bot API: a webhook's answer may carry one method call, run with no result reported back.
+            params = {key: value for key, value in reply.items() if key != "method"}
+            self.calls.append(Call(reply["method"], params, time.monotonic(), in_webhook_answer=True))
+            await self._answer(reply["method"], params)
+        return status
 
     # Bot API methods ---------------------------------------------------------------------------------
 

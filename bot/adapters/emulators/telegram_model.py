@@ -49,11 +49,13 @@ ADMIN_RIGHTS = (
 
 @dataclass
 class Call:
-    """One request the bot made: the method, its decoded parameters and ``time.monotonic()`` on arrival."""
+    """One request the bot made: the method, its decoded parameters and ``time.monotonic()`` on arrival;
+    ``in_webhook_answer`` when it came as the answer to a webhook POST rather than as a request of its own."""
 
     method: str
     params: dict[str, Any]
     at: float
+    in_webhook_answer: bool = False
 
 
 @dataclass

@@ -30,5 +30,5 @@ def translate(exc: BaseException) -> DeliveryError:
             result = DeliveryError(FailureKind.REJECTED, error or f"http {status}")
     else:  # timeouts, connection errors, malformed answers: worth another try later
         result = DeliveryError(FailureKind.TRANSIENT, type(exc).__name__)
-    metrics.PLATFORM_ERRORS.labels("slack", result.kind.value).inc()
+    metrics.labelled(metrics.PLATFORM_ERRORS, "slack", result.kind.value).inc()
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
@@ -19,6 +20,7 @@ from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.commands import menus
 from bot.adapters.telegram.convert import PLATFORM, bot_is_member, chat_ref, event_id, to_event
@@ -32,11 +34,15 @@ from bot.core.receipts import keep_receipt
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Answer = Callable[[str, str | None], Awaitable[None]]  # answers a button press: query id, notice text
 MAX_DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 MAX_NOTICE = 200  # answerCallbackQuery's text limit
+EDIT_TEXT = "editMessageText"
+# PTB warns when a method it wraps is called raw; the edit is, on purpose (see TelegramAdapter.edit).
+warnings.filterwarnings("ignore", message=f"Please use 'Bot.{EDIT_TEXT}'", category=PTBUserWarning)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -174,18 +180,36 @@ class TelegramAdapter:
             update = Update.de_json(await request.json(), self.application.bot)
         except Exception:  # malformed JSON or not an Update: nothing to process, nothing to log
             return web.Response(status=400)
-        # The answer waits for processing: Telegram then sends this chat's next update, keeping order.
-        await self.application.process_update(update)
+        answers: list[dict[str, str]] = []
+
+        async def in_reply(query_id: str, text: str | None) -> None:
+            answers.append(_answer_params(query_id, text))
+
+        # The answer waits for processing: Telegram then sends this chat's next update, keeping order. A button's
+        # answer rides in it (the Bot API runs one method given in a webhook's answer), which spares a request
+        # per press; its outcome is never reported, and a toast that fails to show loses nothing.
+        await self._guarded(update, in_reply)
+        if answers:
+            return web.json_response({"method": "answerCallbackQuery", **answers[0]})
         return web.Response(status=200)
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._guarded(update, self._answer)
+
+    async def _guarded(self, update: Update, answer: Answer) -> None:
         try:
-            await self.process(update)
+            await self.process(update, answer)
         except Exception as error:  # the process never dies on an update
             log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
 
-    async def process(self, update: Update) -> None:
-        """Handle one update: membership changes, or an event for the dispatcher and its answers."""
+    async def process(self, update: Update, answer: Answer | None = None) -> None:
+        """Handle one update: membership changes, or an event for the dispatcher and its answers.
+
+        Args:
+            answer: how a button press is answered (stopping the person's spinner, with a notice or not); by
+                default with ``answerCallbackQuery``.
+        """
+        answer = answer or self._answer
         query = update.callback_query
         answered = False
         try:
@@ -200,13 +224,13 @@ class TelegramAdapter:
             if query is not None:
                 # Answered first, so the person's spinner stops before the (slower) messages go out.
                 answered = True
-                await self._answer(query.id, notices[0] if notices else None)
+                await answer(query.id, notices[0] if notices else None)
             for item in outcome.outgoing:
                 await self._deliver(item, outcome.language)
         finally:
             if query is not None and not answered:
                 # Always answered, or the person's client shows a spinner until Telegram gives up.
-                await self._answer(query.id, None)
+                await answer(query.id, None)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
@@ -297,14 +321,17 @@ class TelegramAdapter:
         Raises:
             DeliveryError: the platform's refusal or failure, classified.
         """
+        parameters = {
+            "chat_id": _chat_id(edit.chat.chat_id),
+            "message_id": _message_id(edit.message_id),
+            "text": html_single(edit.text, edit.rtl),
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": keyboard(edit.buttons),
+        }
         try:
-            await self.application.bot.edit_message_text(
-                html_single(edit.text, edit.rtl),
-                chat_id=_chat_id(edit.chat.chat_id),
-                message_id=_message_id(edit.message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(edit.buttons),
-            )
+            # The raw call: the edited message that comes back is not needed, and turning it into PTB's
+            # objects cost as much CPU as the request itself (bench/event_path.py, profiled).
+            await self.application.bot.do_api_request(EDIT_TEXT, api_kwargs=parameters)
         except tg.TelegramError as error:
             if not is_not_modified(error):
                 raise translate(error) from None
@@ -340,6 +367,11 @@ class TelegramAdapter:
                 )
             except tg.TelegramError as error:
                 raise translate(error) from None
+
+
+def _answer_params(query_id: str, text: str | None) -> dict[str, str]:
+    """``answerCallbackQuery``'s parameters: the query, and the notice to show (cut to the platform's limit)."""
+    return {"callback_query_id": query_id, **({"text": text[:MAX_NOTICE]} if text else {})}
 
 
 def _chat_id(value: str) -> int | str:

@@ -53,5 +53,5 @@ def classify(error: tg.TelegramError) -> DeliveryError:
 def translate(error: tg.TelegramError) -> DeliveryError:
     """Classify and count a Telegram failure, so one policy (retry, deactivate, follow, back off) applies."""
     result = classify(error)
-    metrics.PLATFORM_ERRORS.labels("telegram", result.kind.value).inc()
+    metrics.labelled(metrics.PLATFORM_ERRORS, "telegram", result.kind.value).inc()
     return result

@@ -9,6 +9,8 @@ form-encoded parameters, multipart when files are attached.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -99,7 +101,12 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        body: aiohttp.FormData | dict[str, str] | None = fields
+        headers = {"User-Agent": self.USER_AGENT}
+        body: aiohttp.FormData | bytes | None = None
+        if fields and not files:
+            # Encoded here: aiohttp would build a FormData for a dict, a measurable share of each call's CPU.
+            body = urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         if files:
             # File names in UTF-8, as PTB's httpx client sends them (aiohttp would percent-encode "ع" by default,
             # and Telegram would show the escapes); control characters cannot end the header early.
@@ -111,7 +118,7 @@ class AiohttpRequest(BaseRequest):
             body = form
         try:
             async with self._session.request(
-                method, url, data=body, headers={"User-Agent": self.USER_AGENT}, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
