@@ -21,7 +21,7 @@ def language_buttons() -> list[list[Button]]:
 @router.command("start", summary=N_("introduce the bot and what it stores"))
 async def start(ctx: Context, event: Event) -> None:
     """Greet the person in their language and say what the bot does and stores."""
-    name = event.actor.display_name
+    name = event.actor.display_name or ctx.person.display_name  # Slack names only newcomers (see Actor)
     hello = (
         ctx._("Hello {name}, this is the SOS bot of the network's Solidarity System.", name=name)
         if name

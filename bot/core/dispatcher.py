@@ -11,7 +11,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -134,6 +134,8 @@ class Dispatcher:
                 if not await store.events.claim(event.chat.platform, event.event_id, owner=owner):
                     return Outcome(duplicate=True)
                 known, conversation = arrival if arrival is not None else (None, None)
+                if event.actor.profile is not None and (known is None or known.person.language is None):
+                    event = replace(event, actor=await event.actor.profile())  # a name and language to greet
                 person, created = await self._person(store, event, known)
                 translator = self._translator(
                     resolve_locale(

@@ -5,6 +5,7 @@ Everything here is a frozen dataclass with no platform types, so handlers can be
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,13 +20,20 @@ class ChatKind(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """The person who acted, as the platform names them."""
+    """The person who acted, as the platform names them.
+
+    ``profile``, when set, reads the name and language the event did not carry (Slack's ``users.info``): the
+    dispatcher asks it only for a person the bot does not know yet or who never chose a language, as a burst
+    of known members pressing a button would otherwise cost one platform call each (and Slack allows about
+    100 a minute).
+    """
 
     platform: str
     user_id: str
     workspace: str = ""
     display_name: str = ""
     language_hint: str | None = None  # Telegram language_code, Slack user locale
+    profile: Callable[[], Awaitable[Actor]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from bot.core.delivery import DeliveryError, FailureKind
 from bot.core.events import ChatKind, ChatRef, Edit, OutgoingMessage
+from bot.core.i18n import translator
 from storage.models import Person, ProcessedEvent
+from storage.repositories import Store
 from tests.rigs import MARIA, SAM, SlackRig
 
 DM_MARIA, DM_SAM = "DU0MARIA", "DU0SAM"
@@ -35,6 +37,23 @@ async def test_slash_command_and_language_button(slack: SlackRig) -> None:
     assert len(emulator.calls_to("users.info")) == 1  # read once, then cached
     async with slack.app.sessions() as session:
         assert (await session.execute(select(Person.language))).scalar_one() == "pt"
+
+
+async def test_a_member_the_bot_knows_costs_no_users_info(slack: SlackRig) -> None:
+    emulator = slack.emulator
+    async with slack.app.sessions() as session, session.begin():
+        person, _ = await Store(session).persons.get_or_create(
+            "slack", emulator.team_id, SAM.id, "Samira Haddad", private_chat_id=DM_SAM
+        )
+        person.language = "ar"
+    assert await emulator.slash(SAM, "start") == 200
+    await _answered(slack, DM_SAM)
+    greeting = emulator.last_message(DM_SAM).text
+    hello = translator("ar").gettext(
+        "Hello {name}, this is the SOS bot of the network's Solidarity System.", name="Samira Haddad"
+    )
+    assert greeting.startswith(hello)  # the name the bot keeps, in the language the member chose
+    assert emulator.calls_to("users.info") == []  # a burst of known members makes no platform call per person
 
 
 async def test_direct_messages_with_localised_words_and_escaping(slack: SlackRig) -> None:

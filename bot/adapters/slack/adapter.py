@@ -115,21 +115,21 @@ class SlackAdapter:
         @bolt.command("/sos")
         async def on_command(ack: Ack, body: dict[str, Any]) -> None:
             await ack()
-            who = await self._actor(str(body.get("team_id", "")), str(body.get("user_id", "")))
+            who = self._actor(str(body.get("team_id", "")), str(body.get("user_id", "")))
             await self._process(convert.command(body, who))
 
         @bolt.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
             if event.get("subtype") or event.get("bot_id"):
                 return  # edits, joins and bots (ourselves included) are not people talking to us
-            who = await self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
+            who = self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
             converted = convert.message(body, event, who)
             if converted is not None:
                 await self._process(converted)
 
         @bolt.event("app_mention")
         async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-            who = await self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
+            who = self._actor(str(body.get("team_id", "")), str(event.get("user", "")))
             converted = convert.message(body, event, who)
             if converted is not None:
                 await self._process(converted)
@@ -138,7 +138,7 @@ class SlackAdapter:
         async def on_action(ack: Ack, body: dict[str, Any]) -> None:
             await ack()  # within Slack's 3 seconds, before any work
             user = body.get("user") or {}
-            who = await self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
+            who = self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
             event = convert.action(body, who)
             await self._process(event, ephemeral_to=who.user_id)
 
@@ -146,7 +146,7 @@ class SlackAdapter:
         async def on_view(ack: Ack, body: dict[str, Any]) -> None:
             await ack()
             user = body.get("user") or {}
-            who = await self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
+            who = self._actor(str(user.get("team_id", "")), str(user.get("id", "")))
             dm = await self._dm_channel(who.user_id)
             await self._process(convert.form(body, who, dm))
 
@@ -154,19 +154,30 @@ class SlackAdapter:
         async def on_error(error: Exception) -> None:
             log.error("slack request failed: %s", type(error).__name__)
 
-    async def _actor(self, team: str, user_id: str) -> Actor:
-        """The acting user, with their name and locale read once from users.info and cached."""
-        key = (team, user_id)
-        if key not in self._people:
-            try:
-                answer = await self.client.users_info(user=user_id, include_locale=True)
-            except (SlackApiError, TimeoutError, OSError) as error:
-                log.warning("users.info failed: %s", translate(error).kind.value)
-                return Actor(convert.PLATFORM, user_id, team)  # not cached: try again next time
-            user = answer.get("user") or {}
-            self._people[key] = (str(user.get("real_name") or user.get("name") or ""), user.get("locale"))
-        name, locale = self._people[key]
+    def _actor(self, team: str, user_id: str) -> Actor:
+        """The acting user: with their name and locale when already read, else with a way to read them."""
+        known = self._people.get((team, user_id))
+        if known is None:
+            return Actor(
+                convert.PLATFORM, user_id, team, profile=functools.partial(self._profile, team, user_id)
+            )
+        name, locale = known
         return Actor(convert.PLATFORM, user_id, team, name, normalise_language(locale))
+
+    async def _profile(self, team: str, user_id: str) -> Actor:
+        """The user's name and locale from users.info, cached for the process (the dispatcher asks only when the
+        person is new to the bot or never chose a language)."""
+        try:
+            answer = await self.client.users_info(user=user_id, include_locale=True)
+        except (SlackApiError, TimeoutError, OSError) as error:
+            log.warning("users.info failed: %s", translate(error).kind.value)
+            return Actor(convert.PLATFORM, user_id, team)  # not cached: try again next time
+        user = answer.get("user") or {}
+        self._people[(team, user_id)] = (
+            str(user.get("real_name") or user.get("name") or ""),
+            user.get("locale"),
+        )
+        return self._actor(team, user_id)
 
     async def _dm_channel(self, user_id: str) -> str:
         try:
