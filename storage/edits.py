@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -35,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.deliveries import FAILED, PENDING, SENT, UNDELIVERED
+from storage.inserts import dialect_of
 from storage.models import Delivery, utcnow
 from storage.outbox import DELETE, REPLY_SUBJECT
 from storage.sealed import SEAL, sealed_values
@@ -55,6 +58,54 @@ async def copy_languages(session: AsyncSession, subject: str) -> list[str]:
     return sorted(result.scalars().all())
 
 
+@dataclass(frozen=True)
+class WindowState:
+    """What a coalescing window needs to know of a subject's copies before its texts are rendered."""
+
+    languages: list[str]  # the languages the copies were written in
+    copies: int  # the copies to edit (sent or on their way)
+    written: (
+        int | None
+    )  # how many copies the window's edit rows were written for; None before its first change
+
+
+_TABLE = cast(Table, Delivery.__table__)
+_COPIES = (
+    (_TABLE.c.subject == bindparam("subject")) & (_TABLE.c.operation == "send") & (_TABLE.c.status != FAILED)
+)
+# One round trip for the three: the copies' languages with their numbers, and the window's coverage.
+_WINDOW_STATE = (
+    select(
+        _TABLE.c.language,
+        func.count(),
+        select(_TABLE.c.attempts)
+        .where(
+            _TABLE.c.subject == bindparam("subject"),
+            _TABLE.c.operation == TEXT,
+            _TABLE.c.revision == bindparam("revision"),
+        )
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .where(_COPIES)
+    .group_by(_TABLE.c.language)
+)
+_TEXT_UPSERTS = {}
+for _dialect in (postgresql, sqlite):
+    _upsert_text: Any = _dialect.insert(_TABLE)
+    _TEXT_UPSERTS[_dialect] = _upsert_text.on_conflict_do_update(
+        index_elements=list(_CONFLICT),
+        set_={"payload": _upsert_text.excluded.payload, "attempts": _upsert_text.excluded.attempts},
+    )
+
+
+async def window_state(session: AsyncSession, subject: str, revision: int) -> WindowState:
+    """The copies' languages and number, and what the window (``revision``) has covered so far."""
+    rows = (await session.execute(_WINDOW_STATE, {"subject": subject, "revision": revision})).all()
+    written = rows[0][2] if rows else None
+    return WindowState(sorted(row[0] for row in rows), sum(int(row[1]) for row in rows), written)
+
+
 async def queue_coalesced_edits(
     session: AsyncSession,
     subject: str,
@@ -63,6 +114,7 @@ async def queue_coalesced_edits(
     revision: int,
     release: datetime,
     priority: int,
+    state: WindowState | None = None,
 ) -> int:
     """Edit every delivered copy of ``subject`` once per ``revision`` (a time window), held until ``release``.
 
@@ -82,28 +134,17 @@ async def queue_coalesced_edits(
         revision: the window's revision (the same for every change within the window).
         release: when the window ends: the edits wait until then.
         priority: the rows' priority.
+        state: the window's state when the caller has just read it (:func:`window_state`), else read here.
 
     Returns:
         How many edit rows were queued now (0 for a change within a window already open).
     """
     if not payloads:
         return 0
-    table = cast(Table, Delivery.__table__)
     # How many copies the window's edit rows were written for (kept in its text rows), and how many there are
     # now: equal, and the copies are not read again; a copy queued or failed since, and the edits are written
     # again for the copies that lack one.
-    sends = (
-        select(func.count())
-        .where(table.c.subject == subject, table.c.operation == "send", table.c.status != FAILED)
-        .scalar_subquery()
-    )
-    covered = (
-        select(table.c.attempts)
-        .where(table.c.subject == subject, table.c.operation == TEXT, table.c.revision == revision)
-        .limit(1)
-        .scalar_subquery()
-    )
-    written, copies = (await session.execute(select(covered, sends))).one()
+    state = state or await window_state(session, subject, revision)
     now = utcnow()
     texts = [
         sealed_values(
@@ -120,21 +161,15 @@ async def queue_coalesced_edits(
                 "priority": priority,
                 "payload": payload,
                 "status": KEPT,
-                "attempts": copies,  # never attempted: the number of copies the window's edits cover
+                "attempts": state.copies,  # never attempted: the number of copies the window's edits cover
                 "next_attempt_at": release,
                 "created_at": now,
             },
         )
         for language, payload in payloads.items()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert: Any = dialect.insert(table)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=list(_CONFLICT),
-        set_={"payload": upsert.excluded.payload, "attempts": upsert.excluded.attempts},
-    )
-    await session.execute(cast(Insert, upsert), texts)
-    if written == copies:
+    await session.execute(_TEXT_UPSERTS[dialect_of(session)], texts)
+    if state.written == state.copies:
         return 0
     # The window's edits replace the earlier windows' still waiting.
     await session.execute(
@@ -198,8 +233,7 @@ async def _queue_window_edits(
         copy.c.language.in_(languages),
         ~superseded,
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(table).from_select(list(columns), source)
+    statement: Any = dialect_of(session).insert(table).from_select(list(columns), source)
     statement = statement.on_conflict_do_nothing(index_elements=list(_CONFLICT))
     result = await session.execute(cast(Insert, statement))
     return max(int(getattr(result, "rowcount", 0) or 0), 0)
@@ -305,8 +339,7 @@ async def _upsert(
         for seal, chat_id, platform, workspace, language in copies
     ]
     table = cast(Table, Delivery.__table__)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(table)
+    statement: Any = dialect_of(session).insert(table)
     statement = statement.on_conflict_do_nothing(index_elements=list(_CONFLICT))
     result = await session.execute(cast(Insert, statement), rows)
     counted = int(getattr(result, "rowcount", -1) or 0)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.appeals import set_setting, setting
-from storage.models import Identity, Letter, LetterText, Organisation, Person, Role, Signature
+from storage.inserts import InsertOnce
+from storage.models import Identity, Letter, LetterText, Organisation, Person, Role, Signature, utcnow
 from storage.outbox import Target
 from storage.references import allocate
 from storage.targeting import TargetSpec, parse, private_chat_of
@@ -25,6 +25,13 @@ class Signatory:
     country: str
     signer: str  # the person's name only where they consented, else ""
     signed_at: datetime
+
+
+_SIGN = InsertOnce(
+    Signature,
+    ("letter_id", "signer_key", "organisation_id", "person_id", "publish_name", "platform", "signed_at"),
+    ("letter_id", "signer_key"),
+)
 
 
 class LetterRepository:
@@ -93,12 +100,11 @@ class LetterRepository:
 
         The UNIQUE(letter_id, signer_key) constraint decides, so two simultaneous presses give one signature.
         """
-        try:
-            async with self.session.begin_nested():
-                self.session.add(Signature(letter_id=letter_id, signer_key=signer_key, **fields))
-        except IntegrityError:
-            return False
-        return True
+        values = {"publish_name": False, "signed_at": utcnow(), **fields}
+        return (
+            await _SIGN(self.session, {"letter_id": letter_id, "signer_key": signer_key, **values})
+            is not None
+        )
 
     async def signature(self, letter_id: int, signer_key: str) -> Signature | None:
         """The signature for this organisation or person, if any."""

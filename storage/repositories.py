@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from storage.crypto import active_keyring
+from storage.inserts import InsertOnce
 from storage.models import (
     AuditEntry,
     Case,
@@ -520,19 +520,8 @@ class AuditRepository:
         return result.scalars().all()
 
 
-def _claim_statement(dialect: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of one processed event, in ``dialect``'s words."""
-    table = cast(Table, ProcessedEvent.__table__)
-    columns = ("platform", "event_id", "owner", "created_at")
-    return (
-        dialect.insert(table)
-        .values({name: bindparam(name) for name in columns})
-        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-        .returning(table.c.id)
-    )
-
-
-_CLAIMS = {False: _claim_statement(sqlite), True: _claim_statement(postgresql)}  # by "is PostgreSQL"
+# Claimed by the unique constraint, in one round trip (see InsertOnce).
+_CLAIM = InsertOnce(ProcessedEvent, ("platform", "event_id", "owner", "created_at"), ("platform", "event_id"))
 
 
 class EventLog:
@@ -567,8 +556,7 @@ class EventLog:
             "owner": None if owner is None else active_keyring().lookup(EVENT_OWNER, str(owner)),
             "created_at": utcnow(),
         }
-        statement = _CLAIMS[self.session.get_bind().dialect.name == "postgresql"]
-        claimed = (await self.session.execute(statement, values)).scalar_one_or_none()
+        claimed = await _CLAIM(self.session, values)
         if claimed is None:
             return False
         if owner is None:

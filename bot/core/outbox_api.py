@@ -124,27 +124,40 @@ class Outbox:
         Returns:
             How many edit rows were queued (or rewritten, when coalescing).
         """
+        if coalesce is not None:
+            window = revisions.coalescing(coalesce, utcnow())
+            state = await edits.window_state(self.session, subject, window.revision)
+            return await edits.queue_coalesced_edits(
+                self.session,
+                subject,
+                await self._payloads(state.languages, render),
+                revision=window.revision,
+                release=window.release,
+                priority=priority,
+                state=state,
+            )
+        if revision is None:
+            raise ValueError("edit_all needs a coalescing window or a revision")
         languages = await edits.copy_languages(self.session, subject)
+        return await edits.enqueue_edit_everywhere(
+            self.session,
+            subject,
+            await self._payloads(languages, render),
+            revision=revision,
+            priority=priority,
+        )
+
+    @staticmethod
+    async def _payloads(
+        languages: list[str], render: Callable[[str], Draft | Awaitable[Draft]]
+    ) -> dict[str, str]:
+        """Each language's edit, rendered once and encoded (right-to-left from the language)."""
         payloads = {}
         for language in languages:
             draft = render(language)
             text, buttons = await draft if inspect.isawaitable(draft) else draft
             payloads[language] = encode(text, buttons, translator(language).rtl)
-        if coalesce is not None:
-            window = revisions.coalescing(coalesce, utcnow())
-            return await edits.queue_coalesced_edits(
-                self.session,
-                subject,
-                payloads,
-                revision=window.revision,
-                release=window.release,
-                priority=priority,
-            )
-        if revision is None:
-            raise ValueError("edit_all needs a coalescing window or a revision")
-        return await edits.enqueue_edit_everywhere(
-            self.session, subject, payloads, revision=revision, priority=priority
-        )
+        return payloads
 
     async def retry_failed(self, subject: str) -> int:
         """Send again every copy of ``subject`` that failed (its last error stays until it goes); how many."""
