@@ -46,15 +46,16 @@ EDIT = "edit"
 # A coalescing window's newest text in one language (kept, never sent): its copies' edit rows read it.
 TEXT, KEPT = "text", "kept"
 _CONFLICT = ("subject", "platform", "workspace", "chat_hash", "revision")
+_TABLE = cast(Table, Delivery.__table__)
+# A subject's copies: what was sent (or is on its way), not what failed. Built once with the statements below.
+_COPIES = (
+    (_TABLE.c.subject == bindparam("subject")) & (_TABLE.c.operation == "send") & (_TABLE.c.status != FAILED)
+)
 
 
 async def copy_languages(session: AsyncSession, subject: str) -> list[str]:
     """The languages the subject's copies were written in (to render each edit's text once per language)."""
-    result = await session.execute(
-        select(Delivery.language)
-        .where(Delivery.subject == subject, Delivery.operation == "send", Delivery.status != FAILED)
-        .distinct()
-    )
+    result = await session.execute(select(_TABLE.c.language).where(_COPIES).distinct(), {"subject": subject})
     return sorted(result.scalars().all())
 
 
@@ -64,15 +65,10 @@ class WindowState:
 
     languages: list[str]  # the languages the copies were written in
     copies: int  # the copies to edit (sent or on their way)
-    written: (
-        int | None
-    )  # how many copies the window's edit rows were written for; None before its first change
+    # How many copies the window's edit rows were written for; None before the window's first change.
+    written: int | None
 
 
-_TABLE = cast(Table, Delivery.__table__)
-_COPIES = (
-    (_TABLE.c.subject == bindparam("subject")) & (_TABLE.c.operation == "send") & (_TABLE.c.status != FAILED)
-)
 # One round trip for the three: the copies' languages with their numbers, and the window's coverage.
 _WINDOW_STATE = (
     select(
@@ -90,13 +86,18 @@ _WINDOW_STATE = (
     .where(_COPIES)
     .group_by(_TABLE.c.language)
 )
-_TEXT_UPSERTS = {}
-for _dialect in (postgresql, sqlite):
-    _upsert_text: Any = _dialect.insert(_TABLE)
-    _TEXT_UPSERTS[_dialect] = _upsert_text.on_conflict_do_update(
+
+
+def _text_upsert(dialect: Any) -> Any:
+    """A window's text rows written, or rewritten with the newest text and coverage, in ``dialect``'s words."""
+    upsert = dialect.insert(_TABLE)
+    return upsert.on_conflict_do_update(
         index_elements=list(_CONFLICT),
-        set_={"payload": _upsert_text.excluded.payload, "attempts": _upsert_text.excluded.attempts},
+        set_={"payload": upsert.excluded.payload, "attempts": upsert.excluded.attempts},
     )
+
+
+_TEXT_UPSERTS = {dialect: _text_upsert(dialect) for dialect in (postgresql, sqlite)}
 
 
 async def window_state(session: AsyncSession, subject: str, revision: int) -> WindowState:
@@ -194,9 +195,8 @@ async def _queue_window_edits(
     now: datetime,
 ) -> int:
     """One pending edit row per latest delivered copy, written by the database from the copies themselves."""
-    table = cast(Table, Delivery.__table__)
-    copy = table.alias("copy")
-    newer = table.alias("newer")
+    copy = _TABLE.alias("copy")
+    newer = _TABLE.alias("newer")
     superseded = exists().where(
         newer.c.subject == copy.c.subject,
         newer.c.platform == copy.c.platform,
@@ -223,8 +223,8 @@ async def _queue_window_edits(
         "payload": type_coerce(copy.c.payload, Text()),
         "status": literal(PENDING),
         "attempts": literal(0),
-        "next_attempt_at": literal(release, type_=table.c.next_attempt_at.type),
-        "created_at": literal(now, type_=table.c.created_at.type),
+        "next_attempt_at": literal(release, type_=_TABLE.c.next_attempt_at.type),
+        "created_at": literal(now, type_=_TABLE.c.created_at.type),
     }
     source = select(*(value.label(name) for name, value in columns.items())).where(
         copy.c.subject == subject,
@@ -233,7 +233,7 @@ async def _queue_window_edits(
         copy.c.language.in_(languages),
         ~superseded,
     )
-    statement: Any = dialect_of(session).insert(table).from_select(list(columns), source)
+    statement: Any = dialect_of(session).insert(_TABLE).from_select(list(columns), source)
     statement = statement.on_conflict_do_nothing(index_elements=list(_CONFLICT))
     result = await session.execute(cast(Insert, statement))
     return max(int(getattr(result, "rowcount", 0) or 0), 0)
@@ -338,8 +338,7 @@ async def _upsert(
         )
         for seal, chat_id, platform, workspace, language in copies
     ]
-    table = cast(Table, Delivery.__table__)
-    statement: Any = dialect_of(session).insert(table)
+    statement: Any = dialect_of(session).insert(_TABLE)
     statement = statement.on_conflict_do_nothing(index_elements=list(_CONFLICT))
     result = await session.execute(cast(Insert, statement), rows)
     counted = int(getattr(result, "rowcount", -1) or 0)
@@ -354,25 +353,24 @@ async def prune_delivered(session: AsyncSession, before: datetime) -> int:
     (``send`` rows: later edits find their chat and message there, and the delivery pages count them) and
     every failure (the secretariat sees them).
     """
-    table = cast(Table, Delivery.__table__)
     delivered_edits = and_(
-        table.c.operation.in_((EDIT, DELETE)), table.c.status == SENT, table.c.sent_at < before
+        _TABLE.c.operation.in_((EDIT, DELETE)), _TABLE.c.status == SENT, _TABLE.c.sent_at < before
     )
     delivered_replies = and_(
-        table.c.subject.startswith(REPLY_SUBJECT), table.c.status == SENT, table.c.sent_at < before
+        _TABLE.c.subject.startswith(REPLY_SUBJECT), _TABLE.c.status == SENT, _TABLE.c.sent_at < before
     )
-    waiting = aliased(table)
+    waiting = aliased(_TABLE)
     read_by_nobody = and_(
-        table.c.operation == TEXT,
-        table.c.created_at < before,
+        _TABLE.c.operation == TEXT,
+        _TABLE.c.created_at < before,
         ~exists().where(
-            waiting.c.subject == table.c.subject,
-            waiting.c.revision == table.c.revision,
+            waiting.c.subject == _TABLE.c.subject,
+            waiting.c.revision == _TABLE.c.revision,
             waiting.c.operation == EDIT,
             waiting.c.status.in_(UNDELIVERED),
         ),
     )
     result = await session.execute(
-        delete(table).where(or_(delivered_edits, delivered_replies, read_by_nobody))
+        delete(_TABLE).where(or_(delivered_edits, delivered_replies, read_by_nobody))
     )
     return int(cast(Any, result).rowcount or 0)

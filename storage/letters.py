@@ -100,11 +100,13 @@ class LetterRepository:
 
         The UNIQUE(letter_id, signer_key) constraint decides, so two simultaneous presses give one signature.
         """
-        values = {"publish_name": False, "signed_at": utcnow(), **fields}
-        return (
-            await _SIGN(self.session, {"letter_id": letter_id, "signer_key": signer_key, **values})
-            is not None
-        )
+        values = {
+            "letter_id": letter_id,
+            "signer_key": signer_key,
+            "publish_name": False,
+            "signed_at": utcnow(),
+        }
+        return await _SIGN(self.session, {**values, **fields}) is not None
 
     async def signature(self, letter_id: int, signer_key: str) -> Signature | None:
         """The signature for this organisation or person, if any."""

@@ -202,14 +202,13 @@ class TelegramAdapter:
         except Exception as error:  # the process never dies on an update
             log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
 
-    async def process(self, update: Update, answer: Answer | None = None) -> None:
+    async def process(self, update: Update, answer: Answer) -> None:
         """Handle one update: membership changes, or an event for the dispatcher and its answers.
 
         Args:
-            answer: how a button press is answered (stopping the person's spinner, with a notice or not); by
-                default with ``answerCallbackQuery``.
+            answer: how a button press is answered (stopping the person's spinner, with a notice or not):
+                ``answerCallbackQuery`` by request, or in the webhook's reply.
         """
-        answer = answer or self._answer
         query = update.callback_query
         answered = False
         try:
@@ -234,9 +233,7 @@ class TelegramAdapter:
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
-            await self.application.bot.answer_callback_query(
-                query_id, text=text[:MAX_NOTICE] if text else None
-            )
+            await self.application.bot.answer_callback_query(query_id, text=_notice(text))
         except tg.TelegramError as error:
             log.warning("answerCallbackQuery failed: %s", translate(error).kind.value)
 
@@ -369,9 +366,15 @@ class TelegramAdapter:
                 raise translate(error) from None
 
 
+def _notice(text: str | None) -> str | None:
+    """A press's notice cut to ``answerCallbackQuery``'s limit; None shows nothing."""
+    return text[:MAX_NOTICE] if text else None
+
+
 def _answer_params(query_id: str, text: str | None) -> dict[str, str]:
-    """``answerCallbackQuery``'s parameters: the query, and the notice to show (cut to the platform's limit)."""
-    return {"callback_query_id": query_id, **({"text": text[:MAX_NOTICE]} if text else {})}
+    """``answerCallbackQuery``'s parameters, for the webhook's reply: the query and the notice, if any."""
+    notice = _notice(text)
+    return {"callback_query_id": query_id, **({"text": notice} if notice else {})}
 
 
 def _chat_id(value: str) -> int | str:
