@@ -34,9 +34,10 @@ from bot.config import LANGUAGES, Settings
 from bot.core.collector import tune_collector
 from bot.core.context import Context
 from bot.core.events import ChatKind, Event
-from bot.core.outbox import OutboxWorker, WorkerConfig
+from bot.core.outbox import WorkerConfig
 from bot.core.outbox_api import Message, Outbox
 from bot.core.router import Route
+from bot.runner import build_worker
 from bot.web import bound_port, build_web_app, start_site
 from handlers.letter_render import render, sign_button
 from storage.models import (
@@ -175,8 +176,7 @@ async def bot_run(
         for adapter in adapters:
             await adapter.start()
         config = WorkerConfig(time_scale=emulators.scale, batch=200, max_in_flight=400, idle_poll=0.05)
-        worker = OutboxWorker(app.sessions, {a.platform: a for a in adapters}, config=config, pacer=app.pacer,
-                              crowded=lambda: app.dispatcher.crowded)  # fmt: skip
+        worker = build_worker(app, adapters, config=config)  # as sosbot run builds it: live counts rendered
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         published = 0.0

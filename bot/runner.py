@@ -63,6 +63,7 @@ def build_worker(
     ``gate`` narrows the platforms to those this process owns now, ``wake`` ends idle waits on NOTIFY.
     """
     from bot.core.delivery import FailureKind
+    from bot.core.outbox_api import encode_draft
     from storage.models import Delivery
 
     router = app.dispatcher.router  # the features declare their delivery hooks on it
@@ -75,11 +76,20 @@ def build_worker(
         for hook in router.progress_hooks:
             await hook(app.sessions, subjects)
 
+    async def live_text(subject: str, language: str) -> str | None:
+        render = router.live_texts.get(subject.partition(":")[0])
+        if render is None:
+            return None
+        async with app.sessions() as session:
+            draft = await render(session, app.settings, subject, language)
+        return None if draft is None else encode_draft(language, draft)
+
     return OutboxWorker(
         app.sessions,
         {a.platform: a for a in adapters},
         on_target_lost=target_lost,
         on_progress=progress,
+        live_text=live_text,
         pacer=app.pacer,  # one budget per platform with the direct replies
         heartbeat=heartbeat,
         platforms=platforms,

@@ -1,11 +1,16 @@
 """What the letter handlers share: the repository, whether signing is open, refreshing every published
-copy, and voiding a request for approval when the letter changes."""
+copy with its live count, and voiding a request for approval when the letter changes."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
 from bot.core.context import Context
+from bot.core.outbox_api import Draft
+from bot.core.router import Router
 from handlers.letter_render import body_for, render, sign_button
 from storage.letters import LetterRepository
 from storage.models import Letter, utcnow
@@ -13,6 +18,9 @@ from storage.outbox import ROUTINE
 
 EDITABLE = ("draft", "awaiting", "published")  # a closed letter no longer changes
 COUNT_WINDOW = timedelta(seconds=10)  # at most one count edit per copy in this window; the last one lands
+SUBJECT = "letter"  # a letter's copies are the subject "letter:<id>"
+
+router = Router()
 
 
 def repo(ctx: Context) -> LetterRepository:
@@ -30,19 +38,30 @@ def is_open(found: Letter | None) -> bool:
 
 
 async def queue_counts(ctx: Context, found: Letter) -> None:
-    """Edit every published copy with the letter's current text, deadline and count (coalesced)."""
-    texts = await repo(ctx).texts(found.id)
-    count = await repo(ctx).count(found.id)
-    default = ctx.settings.default_language
-    await ctx.outbox.edit_all(
-        f"letter:{found.id}",
-        lambda language: (
-            render(found, body_for(texts, language, default), language, count),
-            sign_button(found, language),
-        ),
+    """Edit every published copy with the letter's text, deadline and count as they stand when the window ends.
+
+    The text is rendered when the edits leave (:func:`as_it_stands`): a sign-on within a window already open
+    writes nothing but its signature, however many organisations sign at once.
+    """
+    await ctx.outbox.edit_live(
+        f"{SUBJECT}:{found.id}",
         coalesce=COUNT_WINDOW,
         priority=ROUTINE,  # a live count: it waits while people are being answered, and the next one replaces it
     )
+
+
+@router.live_text(SUBJECT)
+async def as_it_stands(
+    session: AsyncSession, settings: Settings, subject: str, language: str
+) -> Draft | None:
+    """A published copy as a reader of ``language`` sees it now: text, deadline, count and the Sign button."""
+    letter_id = subject.partition(":")[2]
+    found = await session.get(Letter, int(letter_id)) if letter_id.isdigit() else None
+    if found is None:
+        return None
+    letters = LetterRepository(session)
+    body = body_for(await letters.texts(found.id), language, settings.default_language)
+    return render(found, body, language, await letters.count(found.id)), sign_button(found, language)
 
 
 def reopen(ctx: Context, found: Letter) -> None:

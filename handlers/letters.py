@@ -13,14 +13,14 @@ from bot.core.context import Context
 from bot.core.events import ActionEvent, Button, ChatKind, ChatRef, Event
 from bot.core.i18n import N_
 from bot.core.router import MEMBERS, SECRETARIAT, Router, SubHandler, UsageError
-from handlers import letter_draft, letter_publish, letter_status
+from handlers import letter_common, letter_draft, letter_publish, letter_status
 from handlers.letter_common import queue_counts as _queue_counts
 from handlers.letter_common import repo as _repo
 from handlers.letter_status import close_due_letters
 from storage.models import Letter, utcnow
 
 router = Router()
-router.include(letter_draft.router, letter_publish.router, letter_status.router)
+router.include(letter_common.router, letter_draft.router, letter_publish.router, letter_status.router)
 Subcommand = Callable[[Context, Letter, list[str]], Awaitable[None]]
 sign_person = router.flow("sign-person")
 MAX_SIGNER_NAME = 100

@@ -3,7 +3,8 @@
 A letter published to 3,000 chats is edited on every signature (its live count). Coalesced edits
 (:func:`queue_coalesced_edits`) keep the window's newest text once per language, and the window's first change
 writes one edit row per copy with one ``INSERT … SELECT`` from the copies (SQLite and PostgreSQL alike); later
-changes in the window rewrite only the texts. One-off edits (:func:`enqueue_edit_everywhere`) carry their own
+changes in the window rewrite only the texts. A live window (its text :data:`LIVE_TEXT`) keeps no text at all:
+its feature renders the text when the edits leave, so later changes in the window write nothing here. One-off edits (:func:`enqueue_edit_everywhere`) carry their own
 text, sealed to the copy's row binding (see :mod:`storage.sealed`). Nothing else about a copy is guessed (its
 chat and chat kind are the copy's, read when the edit is delivered).
 """
@@ -45,6 +46,8 @@ from storage.sealed import SEAL, sealed_values
 EDIT = "edit"
 # A coalescing window's newest text in one language (kept, never sent): its copies' edit rows read it.
 TEXT, KEPT = "text", "kept"
+# The text of a live window: none kept, the subject's feature renders it when the window's edits leave.
+LIVE_TEXT = ""
 _CONFLICT = ("subject", "platform", "workspace", "chat_hash", "revision")
 _TABLE = cast(Table, Delivery.__table__)
 # A subject's copies: what was sent (or is on its way), not what failed. Built once with the statements below.
@@ -110,7 +113,7 @@ async def window_state(session: AsyncSession, subject: str, revision: int) -> Wi
 async def queue_coalesced_edits(
     session: AsyncSession,
     subject: str,
-    payloads: Mapping[str, str],
+    payloads: Mapping[str, str] | None,
     *,
     revision: int,
     release: datetime,
@@ -128,10 +131,15 @@ async def queue_coalesced_edits(
     An earlier window's edits still waiting (the worker gives way to people during a burst) are dropped when
     the edits are written: each carries the whole text, so the newest window's is the only one worth sending.
 
+    A live window (``payloads`` None) keeps no text: the edits deliver what the subject's feature renders when
+    they leave, so a change within a window already open writes nothing at all (no hot rows for a burst of
+    sign-ons to queue on), and the count shown is the one committed when the window ends.
+
     Args:
         session: the caller's session, inside its transaction.
         subject: whose copies are edited.
-        payloads: the encoded edit per language; copies in other languages are left alone.
+        payloads: the encoded edit per language (copies in other languages are left alone); None for a live
+            window, rendered when delivered, in every language of the copies.
         revision: the window's revision (the same for every change within the window).
         release: when the window ends: the edits wait until then.
         priority: the rows' priority.
@@ -140,12 +148,16 @@ async def queue_coalesced_edits(
     Returns:
         How many edit rows were queued now (0 for a change within a window already open).
     """
-    if not payloads:
-        return 0
     # How many copies the window's edit rows were written for (kept in its text rows), and how many there are
     # now: equal, and the copies are not read again; a copy queued or failed since, and the edits are written
     # again for the copies that lack one.
     state = state or await window_state(session, subject, revision)
+    if payloads is None:
+        if state.written == state.copies:
+            return 0  # the window's edits are written and render their text when they leave
+        payloads = dict.fromkeys(state.languages, LIVE_TEXT)
+    if not payloads:
+        return 0
     now = utcnow()
     texts = [
         sealed_values(
@@ -240,7 +252,10 @@ async def _queue_window_edits(
 
 
 async def window_text(session: AsyncSession, subject: str, language: str, revision: int) -> str | None:
-    """The newest encoded text of a coalescing window in ``language``; None when the edit carries its own."""
+    """The newest encoded text of a coalescing window in ``language``; None when the edit carries its own.
+
+    :data:`LIVE_TEXT` for a live window: the subject's feature renders it.
+    """
     result = await session.execute(
         select(Delivery.payload).where(
             Delivery.subject == subject,
@@ -255,8 +270,14 @@ async def window_text(session: AsyncSession, subject: str, language: str, revisi
 
 
 async def edit_payload(session: AsyncSession, edit: Delivery) -> str:
-    """The encoded text an edit row delivers: its coalescing window's newest text, or else its own."""
+    """The encoded text an edit row delivers: its coalescing window's newest text, or else its own.
+
+    Raises:
+        LookupError: the window is live: its text exists only once the worker renders it.
+    """
     text = await window_text(session, edit.subject, edit.language, edit.revision)
+    if text == LIVE_TEXT:
+        raise LookupError("a live window's text is rendered when its edits leave")
     return edit.payload if text is None else text
 
 

@@ -38,6 +38,8 @@ CHANGES = (edits.EDIT, DELETE)  # operations on a copy already delivered
 log = logging.getLogger(__name__)
 TargetLost = Callable[[Delivery, FailureKind], Awaitable[None]]
 Progress = Callable[[set[str]], Awaitable[None]]
+# A subject's live text in a language, encoded, rendered now by its feature (None: none, or nothing to show).
+LiveText = Callable[[str, str], Awaitable[str | None]]
 WINDOW_TEXTS = 1_000  # coalescing windows' texts kept at most (a window's text is read once, not per copy)
 
 
@@ -114,6 +116,7 @@ class OutboxWorker:
         config: WorkerConfig | None = None,
         on_target_lost: TargetLost | None = None,
         on_progress: Progress | None = None,
+        live_text: LiveText | None = None,
         pacer: Pacer | None = None,
         heartbeat: Heartbeat | None = None,
         platforms: Collection[str] | None = None,
@@ -135,6 +138,7 @@ class OutboxWorker:
         self.pacer = pacer or Pacer({platform: lim.scaled(scale) for platform, lim in base.items()})
         self.on_target_lost = on_target_lost
         self.on_progress = on_progress  # told which subjects moved, e.g. to refresh a live status message
+        self.live_text = live_text  # renders live windows' texts (a letter's count) when their edits leave
         self._pending = _Pending()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -350,8 +354,21 @@ class OutboxWorker:
             if len(self._texts) >= WINDOW_TEXTS:
                 self._texts.clear()
             async with self.sessions() as session:
-                self._texts[key] = await edits.window_text(session, *key)
+                text = await edits.window_text(session, *key)
+            self._texts[key] = await self._live_text(row) if text == edits.LIVE_TEXT else text
         return self._texts[key]
+
+    async def _live_text(self, row: Delivery) -> str:
+        """A live window's text, rendered now (the window has closed: what it shows is committed)."""
+        text = await self.live_text(row.subject, row.language) if self.live_text else None
+        if text is None:  # the subject is gone, or this worker was built without the features' texts
+            raise DeliveryError(FailureKind.REJECTED, "no live text for this subject")
+        return text
+
+    async def edit_text(self, row: Delivery) -> str:
+        """The encoded text an edit row delivers: its window's (kept or live), or else the row's own."""
+        text = await self._window_text(row)
+        return row.payload if text is None else text
 
     def _fail(self, row: Delivery, detail: str) -> None:
         """Set the row aside as failed, saying why (counted per platform)."""

@@ -43,6 +43,12 @@ def _payload(target: Target, text: str, buttons: Buttons = (), reply_to: str | N
     return encode(text, buttons, translator(target.language).rtl, reply_to, target.kind)
 
 
+def encode_draft(language: str, draft: Draft) -> str:
+    """A message in ``language`` encoded for the outbox, right-to-left when the language is."""
+    text, buttons = draft
+    return encode(text, buttons, translator(language).rtl)
+
+
 class Outbox:
     """Queue messages in the caller's transaction (see the module's docstring)."""
 
@@ -147,6 +153,22 @@ class Outbox:
             priority=priority,
         )
 
+    async def edit_live(self, subject: str, *, coalesce: timedelta, priority: int = NORMAL) -> int:
+        """Edit every delivered copy of ``subject`` with its live text, rendered when the edit leaves.
+
+        The subject's feature declares the text (``@router.live_text(kind)``); the outbox worker renders it
+        once per language when the window of ``coalesce`` ends. Only the window's first change writes the
+        edits; every later change within it writes nothing here, so a burst of sign-ons of one letter does
+        not queue on the same rows, and the copies show what was committed when the window ended.
+
+        Returns:
+            How many edit rows were queued (0 for a change within a window already open).
+        """
+        window = revisions.coalescing(coalesce, utcnow())
+        return await edits.queue_coalesced_edits(
+            self.session, subject, None, revision=window.revision, release=window.release, priority=priority
+        )
+
     @staticmethod
     async def _payloads(
         languages: list[str], render: Callable[[str], Draft | Awaitable[Draft]]
@@ -155,8 +177,7 @@ class Outbox:
         payloads = {}
         for language in languages:
             draft = render(language)
-            text, buttons = await draft if inspect.isawaitable(draft) else draft
-            payloads[language] = encode(text, buttons, translator(language).rtl)
+            payloads[language] = encode_draft(language, await draft if inspect.isawaitable(draft) else draft)
         return payloads
 
     async def retry_failed(self, subject: str) -> int:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.core.context import Context
     from bot.core.delivery import FailureKind
     from bot.core.events import ChatRef
+    from bot.core.outbox_api import Draft
     from storage.models import Delivery
     from storage.repositories import Store
 
@@ -35,6 +36,9 @@ TargetLostHook = Callable[
     ["async_sessionmaker[AsyncSession]", "Settings", "Delivery", "FailureKind"], Awaitable[None]
 ]
 ProgressHook = Callable[["async_sessionmaker[AsyncSession]", "set[str]"], Awaitable[None]]
+# A subject's live text in one language, rendered when its coalesced edit leaves (see ``Outbox.edit_live``):
+# called with a session, the settings, the subject and the language; None when there is nothing to show.
+LiveText = Callable[["AsyncSession", "Settings", str, str], Awaitable["Draft | None"]]
 # The bot joined (True) or left (False) a group or channel; called in the event's transaction.
 MembershipHook = Callable[["Store", "ChatRef", bool], Awaitable[None]]
 ANYONE: frozenset[Role] = frozenset(Role)
@@ -282,6 +286,7 @@ class Router:
         self.target_lost_hooks: list[TargetLostHook] = []
         self.progress_hooks: list[ProgressHook] = []
         self.membership_hooks: list[MembershipHook] = []
+        self.live_texts: dict[str, LiveText] = {}  # subject kind ("letter" for "letter:12") -> its live text
 
     def command(
         self,
@@ -380,6 +385,15 @@ class Router:
         self.membership_hooks.append(hook)
         return hook
 
+    def live_text(self, kind: str) -> Callable[[LiveText], LiveText]:
+        """Declare how subjects ``kind:…`` read when their live edits leave (one feature per kind)."""
+
+        def register(render: LiveText) -> LiveText:
+            self.live_texts[kind] = render
+            return render
+
+        return register
+
     def include(self, *others: Router) -> Router:
         """Merge other routers into this one (the composition root does this); names must not clash."""
         for other in others:
@@ -395,6 +409,11 @@ class Router:
             if self.jobs.keys() & other.jobs.keys():
                 raise ValueError(f"duplicate jobs: {sorted(self.jobs.keys() & other.jobs.keys())}")
             self.jobs.update(other.jobs)
+            if self.live_texts.keys() & other.live_texts.keys():
+                raise ValueError(
+                    f"duplicate live texts: {sorted(self.live_texts.keys() & other.live_texts.keys())}"
+                )
+            self.live_texts.update(other.live_texts)
             self.target_lost_hooks += [h for h in other.target_lost_hooks if h not in self.target_lost_hooks]
             self.progress_hooks += [h for h in other.progress_hooks if h not in self.progress_hooks]
             self.membership_hooks += [h for h in other.membership_hooks if h not in self.membership_hooks]

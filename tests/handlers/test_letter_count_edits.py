@@ -1,24 +1,32 @@
 """A letter's live count edits every delivered copy in one statement: a sign-on does as many statements with
-50 copies as with 500, and each copy's edit keeps its reader's direction and its chat's kind, at routine priority."""
+50 copies as with 500, a sign-on within a window already open writes nothing to the outbox, the count shown is
+the one committed when the window ends (two sign-ons at once both counted), and each copy's edit keeps its
+reader's direction and its chat's kind, at routine priority."""
 
 from __future__ import annotations
 
-import json
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+import pytest
+import time_machine
+from sqlalchemy import delete, event, select
 
 from bot.app import App
 from bot.core.codec import encode, to_edit
+from bot.core.delivery import DeliveryError
 from bot.core.events import ActionEvent, ChatKind
+from bot.core.outbox import OutboxWorker
+from bot.runner import build_worker
+from handlers.letter_common import COUNT_WINDOW
 from storage.appeals import queue_copies
-from storage.edits import edit_payload
-from storage.models import Delivery
+from storage.models import Delivery, Letter, Signature, utcnow
 from storage.outbox import ROUTINE, Target
 from tests.handlers.test_letters import publish
-from tests.support import chat
+from tests.support import chat, delivered_texts
 
 SUBJECT = "letter:1"
 
@@ -63,6 +71,21 @@ async def sign_for_organisation(app: App, who: str) -> int:
     return len(seen)
 
 
+def writes_to_the_outbox(seen: list[str]) -> list[str]:
+    """The statements among ``seen`` that write delivery rows."""
+    return [
+        s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and "deliveries" in s
+    ]
+
+
+def at_a_window_start() -> time_machine.travel:
+    """The clock moved to the start of the next count window (and running): a test's sign-ons share it."""
+    seconds = COUNT_WINDOW.total_seconds()
+    now = utcnow()
+    start = (now.timestamp() // seconds + 1) * seconds
+    return time_machine.travel(now + timedelta(seconds=start - now.timestamp() + 0.01), tick=True)
+
+
 async def pending_edits(app: App) -> list[Delivery]:
     async with app.sessions() as session:
         query = select(Delivery).where(Delivery.subject == SUBJECT, Delivery.operation == "edit")
@@ -83,8 +106,7 @@ async def test_a_sign_on_does_as_many_statements_for_500_copies_as_for_50(any_ap
     window = max(row.revision for row in edits)
     spanish = [row for row in edits if row.revision == window and row.language == "es"]
     assert len(spanish) == 497  # the Spanish group of the network and the 496 groups added here
-    async with any_app.sessions() as session:  # the window's newest Spanish text, which every edit delivers
-        texts = {json.loads(await edit_payload(session, row))["text"] for row in spanish}
+    texts = set(await delivered_texts(any_app, spanish))  # rendered once for the window, when it leaves
     assert len(texts) == 1 and texts.pop().endswith("2 organizaciones han firmado.")
 
 
@@ -102,7 +124,8 @@ async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(datab
             )
             copies = {row.chat_id: row for row in rows if row.operation == "send"}
             edits = {row.chat_id: row for row in rows if row.operation == "edit"}
-            window = {row.chat_id: await edit_payload(session, row) for row in edits.values()}
+        worker = build_worker(app, [])
+        window = {row.chat_id: await worker.edit_text(row) for row in edits.values()}
         assert edits.keys() == copies.keys()
         # Routine: while people's presses queue, the counts wait (the next window's count replaces them).
         assert {row.priority for row in edits.values()} == {ROUTINE}
@@ -115,3 +138,46 @@ async def test_each_copy_is_edited_in_its_language_direction_and_chat_kind(datab
         assert spanish.text.endswith("1 organización ha firmado.")
     finally:
         await app.close()
+
+
+async def test_a_sign_on_within_an_open_window_writes_nothing_to_the_outbox(any_app: App) -> None:
+    await publish(any_app)
+    with at_a_window_start():
+        with statements(any_app) as first:
+            await sign_for_organisation(any_app, "lucia")
+        with statements(any_app) as second:
+            await sign_for_organisation(any_app, "joseph")
+    assert len(writes_to_the_outbox(first)) >= 2  # the window opens: its texts and one edit per copy
+    assert writes_to_the_outbox(second) == []  # no hot rows: the edits render the count when they leave
+    edits = await pending_edits(any_app)
+    assert len(edits) == 4 and len({row.revision for row in edits}) == 1
+    texts = dict(zip([row.language for row in edits], await delivered_texts(any_app, edits), strict=True))
+    assert texts["es"].endswith("2 organizaciones han firmado.")
+    assert texts["ar"].endswith("وقّعت منظمتان.")  # Arabic's dual: two organisations
+
+
+async def test_two_sign_ons_at_once_are_both_counted(any_app: App) -> None:
+    await publish(any_app)
+    with at_a_window_start():  # both in one window: each transaction sees only its own signature
+        await asyncio.gather(
+            sign_for_organisation(any_app, "lucia"), sign_for_organisation(any_app, "joseph")
+        )
+    edits = await pending_edits(any_app)
+    english = next(row for row in edits if row.language == "en")
+    assert (await delivered_texts(any_app, [english]))[0].endswith("2 organisations have signed.")
+
+
+async def test_a_live_count_never_leaves_without_its_text(app: App) -> None:
+    await publish(app)
+    await sign_for_organisation(app, "lucia")
+    edits = await pending_edits(app)
+    bare = OutboxWorker(app.sessions, {})  # built without the features' live texts
+    with pytest.raises(DeliveryError, match="no live text"):
+        await bare.edit_text(
+            edits[0]
+        )  # set aside as rejected, saying why, rather than sending the copy again
+    async with app.sessions() as session, session.begin():
+        await session.execute(delete(Signature))
+        await session.execute(delete(Letter))  # the letter is gone (its data erased)
+    with pytest.raises(DeliveryError, match="no live text"):
+        await build_worker(app, []).edit_text(edits[0])

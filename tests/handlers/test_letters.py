@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
@@ -17,12 +16,11 @@ from bot.app import App
 from bot.core.codec import to_message
 from bot.core.events import ActionEvent, Button
 from handlers.letter_render import export_csv, export_html
-from storage.edits import edit_payload
 from storage.letters import LetterRepository
 from storage.models import Delivery, Identity, Letter, Person, Signature, utcnow
 from tests.clock import YEAR
 from tests.handlers.test_appeals import setup_network
-from tests.support import chat
+from tests.support import chat, delivered_text
 from tests.travel import python_m
 
 SIGN = Button("Sign", "sign", "1")
@@ -82,10 +80,10 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
     await joseph.press("Sign and show my name")
     async with app.sessions() as session:
         edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
-        english = await edit_payload(session, next(e for e in edits if e.language == "en"))
+    english = await delivered_text(app, next(e for e in edits if e.language == "en"))
     assert len(edits) == 4 and len({e.revision for e in edits}) == 1  # one pending edit per copy, coalesced
     assert all(e.next_attempt_at > utcnow() for e in edits)  # held until the end of the 10-second window
-    assert json.loads(english)["text"].endswith("2 organisations have signed.")
+    assert english.endswith("2 organisations have signed.")
 
     assert await lucia.say(f"/withdraw {REF}") == [
         f"Se retiró la firma de {REF}. Puede volver a firmar antes de la fecha límite."
@@ -95,8 +93,7 @@ async def test_publish_sign_once_per_organisation_withdraw_and_count(app: App) -
         newest = max(
             (e for e in edits if e.language == "en"), key=lambda e: e.revision
         )  # a window may have turned
-        english = await edit_payload(session, newest)
-    assert json.loads(english)["text"].endswith("1 organisation has signed.")
+    assert (await delivered_text(app, newest)).endswith("1 organisation has signed.")
     await lucia.press_button(SIGN)
     assert (await lucia.press("Firmar por ProDESC"))[0].startswith("Firmado.")
 
@@ -246,7 +243,7 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
             .all()
         )
         edits = (await session.execute(select(Delivery).where(Delivery.operation == "edit"))).scalars().all()
-        spanish_copy = await edit_payload(session, next(e for e in edits if e.chat_id == "g-americas"))
+    spanish_copy = await delivered_text(app, next(e for e in edits if e.chat_id == "g-americas"))
     [told] = rows
     assert told.chat_id == "dm-lucia"
     assert to_message(told).text == (
@@ -254,7 +251,7 @@ async def test_a_letter_changed_after_signatures_tells_the_signers(app: App) -> 
         f"fecha límite con RETIRAR {REF}.\n\nA: Attorney General of Guatemala\n\n"
         "Pedimos la liberación inmediata de Ana López."
     )
-    assert "Pedimos la liberación inmediata de Ana López." in json.loads(spanish_copy)["text"]
+    assert "Pedimos la liberación inmediata de Ana López." in spanish_copy
 
 
 async def test_export_in_chat_sends_the_csv_and_the_document(app: App) -> None:
