@@ -15,7 +15,7 @@ from collections import Counter
 
 from aiohttp import web
 
-from bench._presses import copy_edits, sign_ons
+from bench._presses import copy_counts, copy_edits, sign_ons
 from bot.adapters.emulators.slack import SlackEmulator
 from bot.adapters.emulators.telegram import TelegramEmulator
 
@@ -53,7 +53,9 @@ async def main(scale: float, limits: bool = True) -> None:
         return web.json_response(await sign_ons(telegram, slack, await request.json()))
 
     async def edits(_request: web.Request) -> web.Response:
-        return web.json_response({"copy_edits": copy_edits(telegram, slack)})
+        return web.json_response(
+            {"copy_edits": copy_edits(telegram, slack), "copy_counts": copy_counts(telegram, slack)}
+        )
 
     control = web.Application()
     control.add_routes(

@@ -50,6 +50,21 @@ def copy_edits(telegram: TelegramEmulator, slack: SlackEmulator) -> int:
     return len(groups) + len(channels)
 
 
+_MARKS = "\u200e\u200f\u2066\u2067\u2068\u2069"  # direction marks and isolates around a line
+
+
+def copy_counts(telegram: TelegramEmulator, slack: SlackEmulator) -> list[str]:
+    """Each copy's count as the platform shows it now: the last line of its newest edit."""
+    newest: dict[str, str] = {}
+    for call in telegram.calls_to("editMessageText"):
+        if int(call.params["chat_id"]) < 0:
+            newest[f"telegram:{call.params['chat_id']}"] = str(call.params["text"])
+    for call in slack.calls_to("chat.update"):
+        if str(call.params["channel"]).startswith("C"):
+            newest[f"slack:{call.params['channel']}"] = str(call.params.get("text", ""))
+    return [text.strip().splitlines()[-1].strip(_MARKS) for text in newest.values() if text.strip()]
+
+
 async def sign_ons(telegram: TelegramEmulator, slack: SlackEmulator, order: dict[str, Any]) -> dict[str, Any]:
     """Play ``order["members"]`` presses (half on each platform, or Telegram only), ``concurrency`` at a time.
 

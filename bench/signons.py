@@ -34,6 +34,7 @@ from bot.config import LANGUAGES, Settings
 from bot.core.collector import tune_collector
 from bot.core.context import Context
 from bot.core.events import ChatKind, Event
+from bot.core.i18n import translator
 from bot.core.outbox import WorkerConfig
 from bot.core.outbox_api import Message, Outbox
 from bot.core.router import Route
@@ -50,6 +51,7 @@ from storage.models import (
     Organisation,
     Person,
     Role,
+    Signature,
 )
 from storage.outbox import Target
 
@@ -66,6 +68,8 @@ class Figures:
     expected: int
     copy_edits: int = 0
     published_seconds: float = 0.0
+    signatures: int = 0
+    final_counts: int = 0  # copies whose newest edit shows the letter's final count
 
 
 class Emulators(ControlledProcess):
@@ -190,16 +194,40 @@ async def bot_run(
         result = await emulators.call("POST", "/signons", order)
         if not no_op:  # the last window's count edits land within the window and the pacing of 3,000 edits
             await wait_until(lambda: _none(app, "edit"), 300)
-        edits = (await emulators.call("GET", "/edits"))["copy_edits"]
+        edits = await emulators.call("GET", "/edits")
+        signatures = await _signatures(app)
         stop.set()
         await running
         for adapter in adapters:
             await adapter.stop()
         await site.cleanup()
         await app.close()
+    final = _final_count_lines(signatures)
     return Figures(
-        result["seconds"], result["latencies"], result["confirmed"], result["expected"], edits, published
+        result["seconds"],
+        result["latencies"],
+        result["confirmed"],
+        result["expected"],
+        edits["copy_edits"],
+        published,
+        signatures,
+        sum(line in final for line in edits["copy_counts"]),
     )
+
+
+async def _signatures(app: App) -> int:
+    async with app.sessions() as session:
+        return int((await session.execute(select(func.count(Signature.id)))).scalar_one())
+
+
+def _final_count_lines(signatures: int) -> set[str]:
+    """The count line a copy shows once every signature is counted, in each language."""
+    return {
+        translator(language).ngettext(
+            "{n} organisation has signed.", "{n} organisations have signed.", signatures
+        )
+        for language in LANGUAGES
+    }
 
 
 async def _none(app: App, operation: str) -> bool:
@@ -269,6 +297,9 @@ async def main(members: int, scale: float) -> None:
             ceiling = await bot_run(emulators, kind, members, no_op=True, telegram_only=False)
             print(f" {kind}: letter published and delivered in {real.published_seconds:.1f} s")
             print(line("sign-ons", real) + f", count edits on the copies {real.copy_edits:,}")
+            print(
+                f"  copies showing the final count ({real.signatures:,} signatures): {real.final_counts:,}/{copies:,}"
+            )
             print(line("no-op ceiling", ceiling))
             ratio = (real.confirmed / real.seconds) / (ceiling.confirmed / ceiling.seconds)
             print(f"  sign-ons / no-op ceiling: {ratio:.2f}")

@@ -133,7 +133,9 @@ async def queue_coalesced_edits(
 
     A live window (``payloads`` None) keeps no text: the edits deliver what the subject's feature renders when
     they leave, so a change within a window already open writes nothing at all (no hot rows for a burst of
-    sign-ons to queue on), and the count shown is the one committed when the window ends.
+    sign-ons to queue on) and reads one index entry, not the copies; the count shown is the one committed when
+    the window ends. A copy queued after a live window opened is edited from the next window on (it left
+    with the text of its time).
 
     Args:
         session: the caller's session, inside its transaction.
@@ -151,11 +153,12 @@ async def queue_coalesced_edits(
     # How many copies the window's edit rows were written for (kept in its text rows), and how many there are
     # now: equal, and the copies are not read again; a copy queued or failed since, and the edits are written
     # again for the copies that lack one.
-    state = state or await window_state(session, subject, revision)
     if payloads is None:
-        if state.written == state.copies:
+        if await _window_opened(session, subject, revision):
             return 0  # the window's edits are written and render their text when they leave
+        state = state or await window_state(session, subject, revision)
         payloads = dict.fromkeys(state.languages, LIVE_TEXT)
+    state = state or await window_state(session, subject, revision)
     if not payloads:
         return 0
     now = utcnow()
@@ -195,6 +198,25 @@ async def queue_coalesced_edits(
         )
     )
     return await _queue_window_edits(session, subject, list(payloads), revision, release, priority, now)
+
+
+_WINDOW_OPENED = (
+    select(_TABLE.c.id)
+    .where(
+        _TABLE.c.subject == bindparam("subject"),
+        _TABLE.c.platform == "",  # the text rows' place in the unique index: found without reading the copies
+        _TABLE.c.workspace == "",
+        _TABLE.c.operation == TEXT,
+        _TABLE.c.revision == bindparam("revision"),
+    )
+    .limit(1)
+)
+
+
+async def _window_opened(session: AsyncSession, subject: str, revision: int) -> bool:
+    """Whether the window's edits were written (its text rows exist)."""
+    found = await session.execute(_WINDOW_OPENED, {"subject": subject, "revision": revision})
+    return found.first() is not None
 
 
 async def _queue_window_edits(
