@@ -4,8 +4,8 @@ A letter published to 3,000 chats is edited on every signature (its live count).
 (:func:`queue_coalesced_edits`) keep the window's newest text once per language, and the window's first change
 writes one edit row per copy with one ``INSERT … SELECT`` from the copies (SQLite and PostgreSQL alike); later
 changes in the window rewrite only the texts. A live window (its text :data:`LIVE_TEXT`) keeps no text at all:
-its feature renders the text when the edits leave, so later changes in the window write nothing here. One-off edits (:func:`enqueue_edit_everywhere`) carry their own
-text, sealed to the copy's row binding (see :mod:`storage.sealed`). Nothing else about a copy is guessed (its
+its feature renders the text when the edits leave, so later changes in the window write nothing here. One-off
+edits (:func:`enqueue_edit_everywhere`) carry their own text, sealed to the copy's row binding (see :mod:`storage.sealed`). Nothing else about a copy is guessed (its
 chat and chat kind are the copy's, read when the edit is delivered).
 """
 
@@ -72,19 +72,20 @@ class WindowState:
     written: int | None
 
 
+# A window's text rows, found by their place in the unique index (no platform, no workspace), not among copies.
+_WINDOW_TEXTS = (
+    (_TABLE.c.subject == bindparam("subject"))
+    & (_TABLE.c.platform == "")
+    & (_TABLE.c.workspace == "")
+    & (_TABLE.c.operation == TEXT)
+    & (_TABLE.c.revision == bindparam("revision"))
+)
 # One round trip for the three: the copies' languages with their numbers, and the window's coverage.
 _WINDOW_STATE = (
     select(
         _TABLE.c.language,
         func.count(),
-        select(_TABLE.c.attempts)
-        .where(
-            _TABLE.c.subject == bindparam("subject"),
-            _TABLE.c.operation == TEXT,
-            _TABLE.c.revision == bindparam("revision"),
-        )
-        .limit(1)
-        .scalar_subquery(),
+        select(_TABLE.c.attempts).where(_WINDOW_TEXTS).limit(1).scalar_subquery(),
     )
     .where(_COPIES)
     .group_by(_TABLE.c.language)
@@ -153,12 +154,11 @@ async def queue_coalesced_edits(
     # How many copies the window's edit rows were written for (kept in its text rows), and how many there are
     # now: equal, and the copies are not read again; a copy queued or failed since, and the edits are written
     # again for the copies that lack one.
-    if payloads is None:
-        if await _window_opened(session, subject, revision):
-            return 0  # the window's edits are written and render their text when they leave
-        state = state or await window_state(session, subject, revision)
-        payloads = dict.fromkeys(state.languages, LIVE_TEXT)
+    if payloads is None and await _window_opened(session, subject, revision):
+        return 0  # the live window's edits are written and render their text when they leave
     state = state or await window_state(session, subject, revision)
+    if payloads is None:
+        payloads = dict.fromkeys(state.languages, LIVE_TEXT)
     if not payloads:
         return 0
     now = utcnow()
@@ -200,17 +200,7 @@ async def queue_coalesced_edits(
     return await _queue_window_edits(session, subject, list(payloads), revision, release, priority, now)
 
 
-_WINDOW_OPENED = (
-    select(_TABLE.c.id)
-    .where(
-        _TABLE.c.subject == bindparam("subject"),
-        _TABLE.c.platform == "",  # the text rows' place in the unique index: found without reading the copies
-        _TABLE.c.workspace == "",
-        _TABLE.c.operation == TEXT,
-        _TABLE.c.revision == bindparam("revision"),
-    )
-    .limit(1)
-)
+_WINDOW_OPENED = select(_TABLE.c.id).where(_WINDOW_TEXTS).limit(1)
 
 
 async def _window_opened(session: AsyncSession, subject: str, revision: int) -> bool:
