@@ -29,6 +29,7 @@ SQLAlchemy's own adapter: connections, server-side cursors and the translation o
 from __future__ import annotations
 
 import collections
+import functools
 import re
 import sqlite3
 import time
@@ -97,9 +98,14 @@ def _checkpoint(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
+def _no_automatic_checkpoint(connection: sqlite3.Connection) -> None:
+    """SQLite's own checkpoint would run inside a commit, on the loop's thread (see the module)."""
+    connection.execute("PRAGMA wal_autocheckpoint = 0").fetchall()
+
+
 def _gives_way(error: sqlite3.OperationalError) -> bool:
-    """The statement met another connection's lock, or ran past its budget: it runs again in the thread."""
-    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (_BUSY, _INTERRUPTED)
+    """The work met another connection's lock, or ran past its budget: it runs again in the thread."""
+    return error.sqlite_errorcode & 0xFF in (_BUSY, _INTERRUPTED)
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -150,14 +156,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: str, parameters: Any, *, many: bool) -> None:
         connection: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        work = functools.partial(_run_statement, operation=operation, parameters=parameters, many=many)
         async with connection._execute_mutex:
-            outcome = None if many else connection.run_here(operation, parameters)
-            if outcome is None:
-                statement = _waiting(
-                    connection.timeout,
-                    lambda sqlite: _run_statement(sqlite, operation, parameters, many),
-                )
-                outcome = await connection.hop(statement)
+            outcome = await connection.run(work, statement=operation, batch=many)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows) if rows else collections.deque()
 
@@ -188,31 +189,47 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         # any is, nothing runs on this thread, so the connection is never used from two threads at once.
         self._in_flight = 0
 
-    def run_here(self, operation: str, parameters: Any) -> _Outcome | None:
-        """Run one statement on the loop's thread; None when it has to go to the driver's thread instead."""
-        dbapi: OneHopDBAPI = self.dbapi
+    async def run(
+        self, work: Callable[[sqlite3.Connection], _T], *, statement: str | None = None, batch: bool = False
+    ) -> _T:
+        """Run ``work`` with the driver's connection: on the loop's thread when it may, else in the driver's
+        thread, waiting there for another connection's lock.
+
+        Args:
+            statement: the SQL ``work`` runs, if any: a ``SELECT`` gets :data:`INLINE_BUDGET`, and a statement
+                once slower than that goes to the driver's thread from then on.
+            batch: ``work`` runs many statements (``executemany``): always in the driver's thread.
+        """
         sqlite = self._connection._connection
-        if sqlite is None or self._in_flight or operation in dbapi.slow:
-            return None
+        if sqlite is not None and not batch and not self._in_flight and statement not in self.dbapi.slow:
+            try:
+                return self._here(sqlite, work, statement)
+            except sqlite3.OperationalError as error:
+                if not _gives_way(error):
+                    raise
+        return await self.hop(_waiting(self.timeout, work))
+
+    def _here(
+        self, sqlite: sqlite3.Connection, work: Callable[[sqlite3.Connection], _T], statement: str | None
+    ) -> _T:
+        dbapi: OneHopDBAPI = self.dbapi
         started = time.perf_counter()
-        read = _READ.match(operation) is not None
+        read = statement is not None and _READ.match(statement) is not None
         if read:
             deadline = started + INLINE_BUDGET
             sqlite.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
         try:
-            outcome = _run_statement(sqlite, operation, parameters, False)
+            result = work(sqlite)
         except sqlite3.OperationalError as error:
-            if not _gives_way(error):
-                raise
-            if error.sqlite_errorcode == _INTERRUPTED:
-                dbapi.remember_slow(operation)
-            return None
+            if statement is not None and error.sqlite_errorcode == _INTERRUPTED:
+                dbapi.remember_slow(statement)
+            raise
         finally:
             if read:
                 sqlite.set_progress_handler(None, 0)
-        if time.perf_counter() - started > INLINE_BUDGET:
-            dbapi.remember_slow(operation)
-        return outcome
+        if statement is not None and time.perf_counter() - started > INLINE_BUDGET:
+            dbapi.remember_slow(statement)
+        return result
 
     async def hop(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` with the driver's connection in the driver's thread."""
@@ -229,28 +246,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return result
 
     def commit(self) -> None:
-        self._finish(sqlite3.Connection.commit)
-        if self.dbapi.committed():
+        if self._finish(sqlite3.Connection.commit) and self.dbapi.committed():
             await_only(self.hop(_checkpoint))
 
     def rollback(self) -> None:
         self._finish(sqlite3.Connection.rollback)
 
-    def _finish(self, end: Callable[[sqlite3.Connection], None]) -> None:
-        sqlite = self._connection._connection
-        if sqlite is None:
-            return  # closed already, as SQLAlchemy's adapter allows
+    def _finish(self, end: Callable[[sqlite3.Connection], None]) -> bool:
+        """Commit or roll back; False when the connection was closed already (as SQLAlchemy's adapter allows)."""
+        if self._connection._connection is None:
+            return False
         try:
-            if not self._in_flight:
-                try:
-                    end(sqlite)
-                    return
-                except sqlite3.OperationalError as error:
-                    if not _gives_way(error):
-                        raise
-            await_only(self.hop(_waiting(self.timeout, end)))
+            await_only(self.run(end))
         except Exception as error:
             self._handle_exception(error)
+        return True
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -268,7 +278,7 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw.update(check_same_thread=False, timeout=0)
         adapted = super().connect(*arg, **kw)
         connection = OneHopConnection(self, adapted._connection, timeout)
-        await_only(connection.hop(lambda sqlite: sqlite.execute("PRAGMA wal_autocheckpoint = 0").fetchall()))
+        await_only(connection.run(_no_automatic_checkpoint))
         return connection
 
     def remember_slow(self, operation: str) -> None:
