@@ -134,12 +134,19 @@ class Dispatcher:
                 if not await store.events.claim(event.chat.platform, event.event_id, owner=owner):
                     return Outcome(duplicate=True)
                 known, conversation = arrival if arrival is not None else (None, None)
-                if event.actor.profile is not None and (known is None or known.person.language is None):
+                # The platform's language for someone who never chose one, as the bot last learnt it: a burst of
+                # such members after a restart must not cost a users.info each (Slack allows ~100 a minute).
+                kept_hint = known.language_hint if known is not None else None
+                if event.actor.profile is not None and (
+                    known is None or (known.person.language is None and not kept_hint)
+                ):
                     event = replace(event, actor=await event.actor.profile())  # a name and language to greet
                 person, created = await self._person(store, event, known)
                 translator = self._translator(
                     resolve_locale(
-                        person.language, event.actor.language_hint, self.settings.default_language
+                        person.language,
+                        event.actor.language_hint or kept_hint,
+                        self.settings.default_language,
                     ),
                     person.timezone,
                 )

@@ -56,6 +56,25 @@ async def test_a_member_the_bot_knows_costs_no_users_info(slack: SlackRig) -> No
     assert emulator.calls_to("users.info") == []  # a burst of known members makes no platform call per person
 
 
+async def test_a_member_who_never_chose_a_language_costs_no_users_info_after_a_restart(
+    slack: SlackRig,
+) -> None:
+    """The locale users.info gave before is kept with the identity: the process's own cache is empty here."""
+    emulator = slack.emulator
+    async with slack.app.sessions() as session, session.begin():
+        person, _ = await Store(session).persons.get_or_create(
+            "slack", emulator.team_id, SAM.id, "Samira Haddad", language_hint="ar", private_chat_id=DM_SAM
+        )
+        assert person.language is None  # never chose one
+    assert await emulator.slash(SAM, "start") == 200
+    await _answered(slack, DM_SAM)
+    hello = translator("ar").gettext(
+        "Hello {name}, this is the SOS bot of the network's Solidarity System.", name="Samira Haddad"
+    )
+    assert emulator.last_message(DM_SAM).text.startswith(hello)  # in the language Slack gave before
+    assert emulator.calls_to("users.info") == []
+
+
 async def test_direct_messages_with_localised_words_and_escaping(slack: SlackRig) -> None:
     emulator = slack.emulator
     await emulator.user_says(SAM, "JOIN")
